@@ -1,7 +1,46 @@
-"""lrcourse: learn, teach and grade learning-rate strategy in PyTorch."""
+"""lrcourse: learn, teach and grade learning-rate strategy in PyTorch.
+
+The public API, for notebooks and scripts:
+
+- ``quiz(topic, mode="practice" | "test")``: the quiz widget (``lrcourse.widgets``);
+- ``grade(question_id, choice)``: grade one answer, returns a ``Feedback`` (``lrcourse.grading``);
+- ``exercise(exercise_id)``: an exercise with ``check``, ``hint``, ``solution`` and
+  ``assert_check`` (``lrcourse.exercises``);
+- ``Feedback``: the value every learner-facing call returns.
+
+Heavy modules (ipywidgets, torch) load on first use, so ``import lrcourse`` stays quick.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from lrcourse.feedback import Feedback
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from lrcourse.exercises import Exercise
+    from lrcourse.widgets import QuizWidget
 
-__all__ = ["Feedback", "__version__"]
+__version__ = "0.1.0"
+__all__ = ["Feedback", "__version__", "exercise", "grade", "quiz"]
+
+
+def quiz(topic: str | None = None, **options: Any) -> QuizWidget:
+    """A quiz widget; see ``lrcourse.widgets.quiz`` for the options (mode, n, seed, store)."""
+    from lrcourse.widgets import quiz as make_quiz
+
+    return make_quiz(topic, **options)
+
+
+def grade(question_id: str, answer: str | list[str] | None) -> Feedback:
+    """Grade one multiple-choice answer by question id; never raises for a wrong answer."""
+    from lrcourse.grading import grade as grade_answer
+
+    return grade_answer(question_id, answer)
+
+
+def exercise(exercise_id: str) -> Exercise:
+    """An exercise by id, e.g. ``exercise("two-lr-groups").check(make_optimizer)``."""
+    from lrcourse.exercises import exercise as get_exercise
+
+    return get_exercise(exercise_id)

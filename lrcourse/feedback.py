@@ -107,9 +107,11 @@ class Feedback:
             items = "".join(f"<li>{html.escape(d)}</li>" for d in self.details)
             body.append(f"<ul class='lrc-feedback-details'>{items}</ul>")
         if self.explanation:
-            body.append(f"<div class='lrc-feedback-why'><b>Why:</b> {_md_lite(self.explanation)}</div>")
+            why = _md_lite(self.explanation)
+            body.append(f"<div class='lrc-feedback-why'><b>Why:</b> {why}</div>")
         if self.hint and not self.passed:
-            body.append(f"<div class='lrc-feedback-hint'><b>Hint:</b> {_md_lite(self.hint)}</div>")
+            hint = _md_lite(self.hint)
+            body.append(f"<div class='lrc-feedback-hint'><b>Hint:</b> {hint}</div>")
         return f"<div class='{css}'>" + "".join(f"<p>{b}</p>" for b in body) + "</div>"
 
     # ---- transport ----------------------------------------------------------------------
