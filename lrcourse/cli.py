@@ -3,6 +3,7 @@
     lrcourse validate [PATHS ...]        check the question bank and run its verify snippets
     lrcourse check ID FILE.py [--json]   check a learner's exercise file in a limited child process
     lrcourse check --list                list the exercises
+    lrcourse grade FOLDER [--out CSV]    grade a folder of student notebooks (sandboxed)
     lrcourse progress [--export FILE]    per-topic mastery from the local progress store
 
 Exit codes: 0 success, 1 a failed check or validation, 2 a usage error.
@@ -50,6 +51,25 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if feedback.passed else 1
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from lrcourse.exercises import UnknownExerciseError
+    from lrcourse.gradebook import grade_folder, summary, write_csv
+
+    exercises = args.exercises.split(",") if args.exercises else None
+    try:
+        rows, notes = grade_folder(args.folder, exercises=exercises, timeout=args.timeout,
+                                   workers=args.jobs)
+    except (NotADirectoryError, UnknownExerciseError) as exc:
+        print(f"lrcourse grade: {exc}", file=sys.stderr)
+        return 2
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(summary(rows))
+    if args.out:
+        print(f"wrote {write_csv(rows, args.out)} row(s) to {args.out}")
+    return 0
+
+
 def _progress(args: argparse.Namespace) -> int:
     from lrcourse.bank import TOPIC_ORDER
     from lrcourse.progress import ProgressStore, format_mastery
@@ -86,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the feedback as JSON")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before a time-out")
     p.set_defaults(func=_check)
+
+    p = sub.add_parser("grade", help="grade a folder of student notebooks")
+    p.add_argument("folder", type=Path, help="FOLDER/<student>.ipynb or FOLDER/<student>/*.ipynb")
+    p.add_argument("--out", type=Path, help="write the gradebook to this CSV file")
+    p.add_argument("--exercises", help="comma-separated ids (default: every tagged exercise)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per exercise cell")
+    p.add_argument("--jobs", type=int, default=2, help="cells checked at once")
+    p.set_defaults(func=_grade)
 
     p = sub.add_parser("progress", help="show or export per-topic mastery")
     p.add_argument("--db", help="progress store (default: $LRCOURSE_PROGRESS_DB or the user's)")
