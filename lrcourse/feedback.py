@@ -11,8 +11,9 @@ import html
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Status = Literal["correct", "incorrect", "not-attempted", "error", "timeout"]
-STATUSES: tuple[Status, ...] = ("correct", "incorrect", "not-attempted", "error", "timeout")
+Status = Literal["correct", "incorrect", "not-attempted", "error", "timeout", "info"]
+STATUSES: tuple[Status, ...] = (
+    "correct", "incorrect", "not-attempted", "error", "timeout", "info")
 
 _ICONS: dict[str, str] = {
     "correct": "✅",
@@ -20,6 +21,7 @@ _ICONS: dict[str, str] = {
     "not-attempted": "✏️",
     "error": "⚠️",
     "timeout": "⏱️",
+    "info": "💡",
 }
 _LABELS: dict[str, str] = {
     "correct": "Correct",
@@ -27,6 +29,7 @@ _LABELS: dict[str, str] = {
     "not-attempted": "Not attempted",
     "error": "Error",
     "timeout": "Time-out",
+    "info": "Note",
 }
 
 
@@ -35,7 +38,8 @@ class Feedback:
     """The outcome of grading one answer or checking one exercise.
 
     Attributes:
-        status: one of ``STATUSES``; ``passed`` is true only for ``"correct"``.
+        status: one of ``STATUSES``; ``passed`` is true only for ``"correct"``. ``"info"`` is
+            for hints and solutions, which are not verdicts.
         title: one line that names the verdict or the bug.
         message: Markdown body (code allowed) that explains it.
         details: extra lines shown as a list (e.g. expected-vs-got rows).
@@ -78,7 +82,7 @@ class Feedback:
             lines += [""] + [f"  - {d}" for d in self.details]
         if self.explanation:
             lines += ["", f"Why: {self.explanation}"]
-        if self.hint and not self.passed:
+        if self.hint and self.status not in ("correct", "info"):
             lines += ["", f"Hint: {self.hint}"]
         return "\n".join(lines)
 
@@ -93,7 +97,7 @@ class Feedback:
             parts.append("\n".join(f"- {d}" for d in self.details))
         if self.explanation:
             parts.append(f"**Why:** {self.explanation}")
-        if self.hint and not self.passed:
+        if self.hint and self.status not in ("correct", "info"):
             parts.append(f"**Hint:** {self.hint}")
         return "\n\n".join(parts)
 
@@ -109,7 +113,7 @@ class Feedback:
         if self.explanation:
             why = _md_lite(self.explanation)
             body.append(f"<div class='lrc-feedback-why'><b>Why:</b> {why}</div>")
-        if self.hint and not self.passed:
+        if self.hint and self.status not in ("correct", "info"):
             hint = _md_lite(self.hint)
             body.append(f"<div class='lrc-feedback-hint'><b>Hint:</b> {hint}</div>")
         return f"<div class='{css}'>" + "".join(f"<p>{b}</p>" for b in body) + "</div>"

@@ -1,0 +1,7 @@
+# expect: in no param group
+def make_param_groups(model, base_lr, decay):
+    L = len(model.blocks)
+    groups = [{"params": model.head.parameters(), "lr": base_lr}]
+    for i, block in enumerate(model.blocks):
+        groups.append({"params": block.parameters(), "lr": base_lr * decay ** (L - i)})
+    return groups

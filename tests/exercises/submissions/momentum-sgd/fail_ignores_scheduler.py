@@ -1,0 +1,20 @@
+# expect: Scheduler lr changes are ignored
+# ruff: noqa: B905
+import torch
+
+
+class MomentumSGD(torch.optim.Optimizer):
+    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
+        super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
+        self.lrs = [g["lr"] for g in self.param_groups]
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for lr, group in zip(self.lrs, self.param_groups):
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + group["weight_decay"] * p
+                st = self.state[p]
+                st["buf"] = g.clone() if "buf" not in st else group["momentum"] * st["buf"] + g
+                p.sub_(lr * st["buf"])

@@ -1,0 +1,10 @@
+# expect: default weight_decay=0.01
+import torch
+
+
+def make_optimizer(model):
+    decay = [p for p in model.parameters() if p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    return torch.optim.AdamW(
+        [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}], lr=1e-3
+    )

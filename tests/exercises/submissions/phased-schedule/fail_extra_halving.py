@@ -1,0 +1,8 @@
+# expect: decays once too often
+import torch
+
+
+def make_scheduler(optimizer):
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda e: 0.5 ** (e // 5) if e < 20 else 0.5**4 * 0.9 ** (e - 20)
+    )

@@ -1,0 +1,6 @@
+# expect: first differs at epoch 10
+import torch
+
+
+def make_scheduler(optimizer):
+    return torch.optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.1)

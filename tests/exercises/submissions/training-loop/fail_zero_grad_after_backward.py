@@ -1,0 +1,9 @@
+# expect: between `backward()` and `optimizer.step()`
+def fit(model, loader, loss_fn, optimizer, scheduler, epochs):
+    for _ in range(epochs):
+        for x, y in loader:
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.zero_grad()
+            optimizer.step()
+        scheduler.step()

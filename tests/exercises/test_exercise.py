@@ -1,0 +1,88 @@
+"""Does the Exercise object behave as a notebook needs (hints, solution, assert, safety)?"""
+
+from __future__ import annotations
+
+import random
+import warnings
+
+import pytest
+import torch
+
+from lrcourse.exercises import exercise, list_exercises
+from lrcourse.exercises.content import load_content
+from lrcourse.exercises.exercise import Exercise
+from lrcourse.exercises.submission import execute_source
+
+
+def fresh(exercise_id: str) -> Exercise:
+    return Exercise(load_content(exercise_id), exercise(exercise_id)._check_fn)
+
+
+def test_list_is_in_course_order_with_ids_and_titles() -> None:
+    exs = list_exercises()
+    assert [e.id for e in exs][:2] == ["two-lr-groups", "freeze-backbone"]
+    assert len(exs) == 11 and all(e.title for e in exs)
+
+
+def test_hint_ladder_advances_and_can_be_addressed() -> None:
+    ex = fresh("step-decay")
+    assert [ex.hint().title for _ in range(4)] == [
+        "Hint 1 of 3", "Hint 2 of 3", "Hint 3 of 3", "Hint 3 of 3"
+    ]
+    assert ex.hint(1).message == ex.hints[0]
+
+
+def test_last_hint_repeats_last_failed_check() -> None:
+    ex = fresh("step-decay")
+    ns = execute_source("import torch\ndef make_scheduler(o):\n"
+                        "    return torch.optim.lr_scheduler.StepLR(o, 5, 0.5)\n")
+    assert not ex.check(ns["make_scheduler"], seed=1).passed
+    assert any("epoch 5" in d for d in ex.hint(3).details)
+
+
+def test_solution_and_assert_check() -> None:
+    ex = fresh("per-group-decay")
+    assert ex.solution_source.strip() in ex.solution().message
+    ns = execute_source(ex.solution_source)
+    ex.assert_check(ns["make_scheduler"])
+    with pytest.raises(AssertionError, match="Not attempted"):
+        ex.assert_check(lambda optimizer: None)
+    assert ex.statement in ex._repr_markdown_()
+
+
+def test_check_restores_torch_global_state() -> None:
+    def vandal(optimizer: object) -> None:
+        torch.set_default_dtype(torch.float64)
+        torch.set_grad_enabled(False)
+        torch.manual_seed(0)
+        random.seed(0)
+        print("noise")
+        warnings.warn("learner warning", stacklevel=1)
+        raise RuntimeError("boom")
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    fb = exercise("step-decay").check(vandal)
+    assert fb.status == "error"
+    assert torch.get_default_dtype() == torch.float32
+    assert torch.is_grad_enabled()
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_keyboard_interrupt_propagates() -> None:
+    def interrupted(optimizer: object) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        exercise("step-decay").check(interrupted)
+
+
+def test_same_seed_same_verdict_and_hardcoded_answer_fails() -> None:
+    ex = exercise("layerwise-lr-decay")
+    hardcoded = execute_source(
+        "def make_param_groups(model, base_lr, decay):\n"
+        "    return [{'params': model.parameters(), 'lr': 1e-3}]\n"
+    )["make_param_groups"]
+    a, b = ex.check(hardcoded, seed=7), ex.check(hardcoded, seed=7)
+    assert a == b and not a.passed
