@@ -113,11 +113,11 @@ def grade_folder(folder: str | os.PathLike[str], *, exercises: Sequence[str] | N
     cells: dict[str, dict[str, tuple[str, str]]] = {}
     unreadable: dict[str, str] = {}
     for sub in submissions:
+        cells.setdefault(sub.student, {})  # a student with nothing gradable still gets rows
         try:
             found = exercise_cells(sub.path)
         except (NotebookError, OSError) as exc:
             unreadable[sub.student] = str(exc)
-            cells.setdefault(sub.student, {})
             continue
         for ex_id, source in found.items():
             cells.setdefault(sub.student, {})[ex_id] = (source, sub.path.name)
