@@ -1,0 +1,118 @@
+"""The schedule explorer: traces come from the real torch schedulers and the widget redraws."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch.optim import lr_scheduler
+
+from lrcourse.explorer import KINDS, PARAMS, ScheduleExplorer, lr_trace, schedule_explorer
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _reference(make, lr: float, num_steps: int) -> list[float]:
+    """Step a scheduler by hand in the documented order and record the lr each step used."""
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=lr)
+    sched = make(opt)
+    out = []
+    for _ in range(num_steps):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return out
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_kind_has_a_trace_of_the_right_length(kind):
+    trace = lr_trace(kind, num_steps=37)
+    assert len(trace) == 37
+    assert all(math.isfinite(x) and x >= 0 for x in trace)
+
+
+def test_steplr_matches_torch_and_the_closed_form():
+    trace = lr_trace("steplr", {"lr": 0.1, "step_size": 2, "gamma": 0.5}, 6)
+    assert trace == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
+    ref = _reference(lambda o: lr_scheduler.StepLR(o, 2, 0.5), 0.1, 6)
+    assert trace == pytest.approx(ref)
+
+
+def test_cosine_is_periodic_after_t_max():
+    trace = lr_trace("cosineannealinglr", {"lr": 1.0, "t_max": 4}, 9)
+    assert [round(x, 3) for x in trace] == [1.0, 0.854, 0.5, 0.146, 0.0, 0.146, 0.5, 0.854, 1.0]
+
+
+def test_warmup_cosine_matches_sequential_lr():
+    trace = lr_trace("warmup-cosine", {"lr": 1.0, "warmup_steps": 3, "start_factor": 0.1}, 7)
+    assert [round(x, 3) for x in trace] == [0.1, 0.4, 0.7, 1.0, 0.854, 0.5, 0.146]
+
+
+def test_onecycle_ignores_the_optimizer_lr():
+    a = lr_trace("onecyclelr", {"lr": 0.001, "max_lr": 0.1}, 10)
+    b = lr_trace("onecyclelr", {"lr": 0.5, "max_lr": 0.1}, 10)
+    assert a == pytest.approx(b)
+    assert [float(f"{x:.3g}") for x in a][:3] == [0.004, 0.052, 0.1]
+
+
+def test_multistep_and_restarts_match_torch():
+    got = lr_trace("multisteplr", {"milestones": (3, 5), "gamma": 0.1, "lr": 1.0}, 7)
+    ref = _reference(lambda o: lr_scheduler.MultiStepLR(o, [3, 5], 0.1), 1.0, 7)
+    assert got == pytest.approx(ref)
+    got = lr_trace("cosine-warm-restarts", {"lr": 1.0, "t_0": 2, "t_mult": 2}, 8)
+    assert [round(x, 3) for x in got] == [1.0, 0.5, 1.0, 0.854, 0.5, 0.146, 1.0, 0.962]
+
+
+def test_unknown_kind_and_parameter_are_rejected():
+    with pytest.raises(ValueError, match="unknown scheduler kind"):
+        lr_trace("nope")
+    with pytest.raises(ValueError, match="unknown parameter"):
+        lr_trace("steplr", {"gama": 0.5})
+
+
+def test_css_classes_are_stable():
+    w = schedule_explorer("steplr")
+    assert isinstance(w, ScheduleExplorer)
+    assert "lrc-explorer" in w._dom_classes
+    assert "lrc-explorer-kind" in w.kind._dom_classes
+    assert "lrc-explorer-plot" in w.plot._dom_classes
+    assert "lrc-explorer-gamma" in w.sliders["gamma"]._dom_classes
+    assert "lrc-explorer-step-size" in w.sliders["step_size"]._dom_classes
+    assert "lrc-explorer-num-steps" in w.sliders["num_steps"]._dom_classes
+
+
+def test_slider_change_recomputes_trace_title_and_png():
+    w = schedule_explorer("steplr")
+    before_png, before_title, n = w.plot.value, w.title, w.redraws
+    assert bytes(before_png).startswith(PNG_MAGIC)
+    w.sliders["gamma"].value = 0.2
+    assert w.redraws == n + 1
+    assert "gamma=0.2" in w.title and w.title != before_title
+    assert bytes(w.plot.value) != bytes(before_png)
+    assert w.trace == pytest.approx(lr_trace("steplr", w.params))
+    ref = _reference(lambda o: lr_scheduler.StepLR(o, 10, 0.2), 0.1, 60)
+    assert w.trace == pytest.approx(ref)
+
+
+def test_dropdown_swaps_sliders_and_redraws():
+    w = schedule_explorer("steplr")
+    w.kind.value = "exponentiallr"
+    assert set(w.sliders) == {"lr", "num_steps", "gamma"}
+    assert tuple(w.slider_box.children) == tuple(w.sliders.values())
+    w.set(gamma=0.9, num_steps=12)
+    assert w.trace == pytest.approx([0.1 * 0.9**k for k in range(12)])
+    assert w.title.startswith("ExponentialLR(gamma=0.9")
+    # sliders of the hidden family no longer trigger redraws
+    hidden = w._all["steplr"]["gamma"]
+    n = w.redraws
+    hidden.value = 0.3
+    assert w.redraws == n
+
+
+def test_every_kind_builds_a_widget_with_one_slider_per_param():
+    for kind in KINDS:
+        w = ScheduleExplorer(kind)
+        assert set(w.sliders) == {"lr", "num_steps", *(p.name for p in PARAMS[kind])}
+        assert w.trace and bytes(w.plot.value).startswith(PNG_MAGIC)
