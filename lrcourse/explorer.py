@@ -308,7 +308,6 @@ class ScheduleExplorer(widgets.VBox):
             self.trace, self.title = [], title_for(kind, params)
             error = f"{type(exc).__name__}: {exc}"
         self.plot.value = _render_png(self.trace, self.title, error)
-        self.plot.tooltip = self.title
         lo = f"{min(self.trace):.3g}" if self.trace else "-"
         hi = f"{max(self.trace):.3g}" if self.trace else "-"
         self.caption.value = f"<code>{html.escape(self.title)}</code><br>lr range [{lo}, {hi}]" + (

@@ -15,6 +15,7 @@ import html
 import random
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -28,6 +29,16 @@ from lrcourse.progress import Attempt, ProgressStore, record_attempt
 
 Mode = Literal["practice", "test"]
 _markdown = mistune.create_markdown(escape=False)
+# Radio labels are single-line and fixed-height by default, so a long choice (a line of code)
+# would run over the buttons; let labels wrap and grow instead.
+_STYLE = """<style>
+.lrc-choices .widget-radio-box label, .lrc-choice label {
+  height: auto; white-space: normal; align-items: flex-start; line-height: 1.4;
+  margin-bottom: 4px;
+}
+.lrc-choices .widget-radio-box input { margin-top: 4px; flex-shrink: 0; }
+.lrc-quiz pre { white-space: pre-wrap; }
+</style>"""
 
 
 def markdown_html(text: str) -> str:
@@ -67,7 +78,7 @@ class QuizWidget(w.VBox):
         self.score: Score | None = None
         self._hints_shown: set[str] = set()
 
-        header = f"<h3>{html.escape(title)}</h3>" if title else ""
+        header = _STYLE + (f"<h3>{html.escape(title)}</h3>" if title else "")
         if description:
             header += markdown_html(description)
         if mode == "test":
@@ -149,7 +160,8 @@ class QuizWidget(w.VBox):
         q = self.question
         fb = grade(q, self.selected)
         self.last_feedback = fb
-        self.feedback_html.value = fb.to_html()
+        # the Hint button shows the hint; keep it out of the feedback so it is not shown twice
+        self.feedback_html.value = replace(fb, hint=None).to_html()
         if fb.status in ("correct", "incorrect"):
             self._record(q, self.selected, fb.passed)
         return fb

@@ -11,6 +11,7 @@ from lrcourse.exercises.isolation import isolated
 from lrcourse.exercises.learner_errors import describe
 from lrcourse.exercises.outcomes import CheckTimeout, Outcome
 from lrcourse.feedback import Feedback
+from lrcourse.progress import Attempt, record_attempt
 
 INTERACTIVE_TIMEOUT_S = 20.0
 
@@ -102,9 +103,17 @@ class Exercise:
     hints = property(lambda self: self._content.hints, doc="the hint ladder")
 
     def check(self, obj: Any, *, seed: int | None = None) -> Feedback:
-        """Check the learner's function or class against the contract."""
+        """Check the learner's function or class against the contract.
+
+        The verdict is also recorded in the local progress store (topic "exercises"); a
+        missing or damaged store only warns.
+        """
         feedback = run_check(self._content, self._check_fn, obj, seed=seed)
         self._last = feedback
+        if feedback.status != "not-attempted":  # a stub is not an attempt
+            record_attempt(Attempt(subject=self.id, kind="exercise", topic="exercises",
+                                   difficulty=None, mode="check", answer=feedback.status,
+                                   correct=feedback.passed))
         return feedback
 
     def assert_check(self, obj: Any, *, seed: int | None = None) -> None:

@@ -86,3 +86,17 @@ def test_same_seed_same_verdict_and_hardcoded_answer_fails() -> None:
     )["make_param_groups"]
     a, b = ex.check(hardcoded, seed=7), ex.check(hardcoded, seed=7)
     assert a == b and not a.passed
+
+
+def test_check_records_attempts_but_not_stubs(_isolated_progress) -> None:
+    from lrcourse.exercises import exercise
+    from lrcourse.progress import ProgressStore
+
+    ex = exercise("step-decay")
+    ex.check(lambda optimizer: None)
+    namespace: dict = {}
+    exec(ex.solution_source, namespace)
+    assert ex.check(namespace["make_scheduler"]).passed
+    attempts = ProgressStore(_isolated_progress).attempts()
+    rows = [(a.subject, a.topic, a.correct) for a in attempts]
+    assert rows == [("step-decay", "exercises", True)]
