@@ -29,14 +29,17 @@ from lrcourse.progress import Attempt, ProgressStore, record_attempt
 
 Mode = Literal["practice", "test"]
 _markdown = mistune.create_markdown(escape=False)
-# Radio labels are single-line and fixed-height by default, so a long choice (a line of code)
-# would run over the buttons; let labels wrap and grow instead.
+# ipywidgets writes each radio label as "text, then a floated <input>", one line high: a long
+# choice (a line of code) pushes its button onto the next line. A reversed flex row puts the
+# button first and lets the text wrap beside it.
 _STYLE = """<style>
-.lrc-choices .widget-radio-box label, .lrc-choice label {
-  height: auto; white-space: normal; align-items: flex-start; line-height: 1.4;
-  margin-bottom: 4px;
+.lrc-choices .widget-radio-box label {
+  display: flex; flex-direction: row-reverse; justify-content: flex-end;
+  align-items: flex-start; height: auto; line-height: 1.4; white-space: normal;
+  margin-bottom: 6px;
 }
-.lrc-choices .widget-radio-box input { margin-top: 4px; flex-shrink: 0; }
+.lrc-choices .widget-radio-box input { float: none; flex: 0 0 auto; margin-top: 2px; }
+.lrc-choice label { height: auto; white-space: normal; line-height: 1.4; }
 .lrc-quiz pre { white-space: pre-wrap; }
 </style>"""
 
@@ -212,7 +215,13 @@ class QuizWidget(w.VBox):
         self.progress_label.value = (f"<b>Question {self.index + 1} of {n}</b> · {q.difficulty}"
                                      f" · {html.escape(q.topic)}")
         lead = "<p><i>Select all that apply.</i></p>" if q.multiple else ""
-        self.prompt_html.value = markdown_html(q.prompt) + lead
+        full = ""
+        if any("\n" in c.text.strip() for c in q.choices):
+            # multi-line code loses its layout in a radio label: show it formatted as well
+            items = "".join(f"<li><b>{c.letter}.</b> {markdown_html(c.text)}</li>"
+                            for c in q.choices)
+            full = f"<ul class='lrc-choices-full' style='list-style: none'>{items}</ul>"
+        self.prompt_html.value = markdown_html(q.prompt) + full + lead
         options = [(f"{c.letter}. {_label(c.text)}", c.id) for c in q.choices]
         previous = self.answers.get(q.id)
         if q.multiple:

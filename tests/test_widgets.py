@@ -114,3 +114,16 @@ def test_quiz_factory_on_the_course_bank() -> None:
 def test_bad_mode_is_a_clear_error(bank: Bank) -> None:
     with pytest.raises(ValueError, match="mode must be 'practice' or 'test'"):
         QuizWidget(bank.quiz("alpha").questions, mode="exam")  # type: ignore[arg-type]
+
+
+def test_multiline_code_choices_are_also_shown_formatted(bank: Bank) -> None:
+    from dataclasses import replace
+
+    q = bank.question("alpha-q1")
+    code = "```python\nx = 1\ny = 2\n```"
+    q2 = replace(q, choices=(replace(q.choices[0], text=code), *q.choices[1:]))
+    qw = QuizWidget([q2])
+    assert "lrc-choices-full" in qw.prompt_html.value
+    assert "x = 1\ny = 2" in qw.prompt_html.value
+    assert qw.choices.options[0] == ("A. x = 1 y = 2", "a")
+    assert "lrc-choices-full" not in QuizWidget([q]).prompt_html.value
