@@ -30,6 +30,8 @@ import torch
 from matplotlib.figure import Figure
 from torch.optim import lr_scheduler
 
+from lrcourse.training import lr_trace as trace_optimizer
+
 __all__ = ["KINDS", "PARAMS", "ScheduleExplorer", "lr_trace", "schedule_explorer", "title_for"]
 
 
@@ -169,12 +171,7 @@ def lr_trace(
     dummy = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([dummy], lr=float(q["lr"]), momentum=0.9)
     scheduler = _build(kind, optimizer, q, n)
-    lrs: list[float] = []
-    for _ in range(n):
-        lrs.append(float(optimizer.param_groups[0]["lr"]))
-        optimizer.step()  # no gradient, so nothing moves; it keeps the step-order check happy
-        scheduler.step()
-    return lrs
+    return [float(group_lrs[0]) for group_lrs in trace_optimizer(optimizer, scheduler, n)]
 
 
 def _fmt(value: Any) -> str:
