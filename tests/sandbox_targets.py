@@ -56,3 +56,51 @@ def not_json(payload: dict) -> object:
 def forge(payload: dict) -> None:
     fd = int(payload["fd"])
     os.write(fd, b'{"status": "ok", "value": "forged"}')
+
+
+def kill_parent(payload: dict) -> str:
+    """Kill the process that started this child (the fork-server, in run_many)."""
+    import signal
+
+    os.kill(os.getppid(), signal.SIGKILL)
+    time.sleep(5)
+    return "survived"
+
+
+def escape(payload: dict) -> str:
+    """Leave a setsid() grandchild sleeping behind (its pid goes to payload['pidfile'])."""
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        with open(payload["pidfile"] + ".tmp", "w") as file:
+            file.write(str(os.getpid()))
+        os.replace(payload["pidfile"] + ".tmp", payload["pidfile"])
+        time.sleep(1e6)
+        os._exit(0)
+    while not os.path.exists(payload["pidfile"]):
+        time.sleep(0.01)
+    if payload.get("sleep"):
+        time.sleep(1e6)
+    return "left a grandchild"
+
+
+def matmul(payload: dict) -> dict:
+    """A 256x256 matmul and an optimizer step (deadlocks if the OpenMP pool was forked)."""
+    import torch
+
+    torch.set_num_threads(int(payload.get("threads", 1)))
+    a = torch.randn(256, 256)
+    product = a @ a
+    weight = torch.nn.Parameter(torch.randn(256, 256))
+    optimizer = torch.optim.SGD([weight], lr=0.1)
+    (weight @ a).square().sum().backward()
+    optimizer.step()
+    return {"finite": bool(product.isfinite().all()), "threads": torch.get_num_threads()}
+
+
+def stop_parent(payload: dict) -> str:
+    """Freeze the process that started this child, so that it stops answering."""
+    import signal
+
+    os.kill(os.getppid(), signal.SIGSTOP)
+    return "stopped"

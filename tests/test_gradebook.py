@@ -65,7 +65,7 @@ def test_exercise_cells_reads_tags_and_rejects_garbage(classroom: Path) -> None:
 
 @pytest.mark.slow
 def test_grade_folder_gives_a_verdict_for_everyone(classroom: Path, tmp_path: Path) -> None:
-    rows, notes = grade_folder(classroom, timeout=20)
+    rows, notes = grade_folder(classroom, timeout=8)
     table = {(r.student, r.exercise): r for r in rows}
     assert len(rows) == 8  # 4 students x 2 exercises
     assert table["alice", "step-decay"].passed and table["alice", "per-group-decay"].passed
