@@ -13,6 +13,12 @@ thread and these limits (set by the child on itself before the target runs):
 - ``RLIMIT_FSIZE`` 16 MiB, ``RLIMIT_NOFILE`` 256, ``RLIMIT_CORE`` 0;
 - captured ``stdout``/``stderr`` truncated to about 20 kB each.
 
+On Linux the child also gets a new, empty network namespace before the target runs (no
+interfaces but a loopback that is down, so no connection anywhere, not even to this machine);
+``unshare(CLONE_NEWNET)`` as root, else inside a new user namespace. Where the kernel refuses
+(some containers), jobs run with the host's network and a ``RuntimeWarning`` says so; set
+``LRCOURSE_SANDBOX_NETWORK=require`` to make that an error instead, or ``allow`` to skip it.
+
 The result travels as JSON over a private pipe, never over the stdout that learner prints go to,
 and is never unpickled. This is *robustness*, not a security boundary: code in the child can
 write to that pipe too, so a verdict computed inside the child is only as trustworthy as the
@@ -80,6 +86,9 @@ _ZYGOTE_REPLY_MARGIN = 15.0  # on top of the job's timeout, for the zygote's cle
 _ZYGOTE_LINE_CAP = 2 * RESULT_CAP_BYTES + 4 * OUTPUT_CAP_BYTES + 65536
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+_NETWORK_ENV = "LRCOURSE_SANDBOX_NETWORK"
 
 ChildStatus = Literal["ok", "error", "timeout", "crashed"]
 
@@ -249,7 +258,8 @@ def _child_env(result_fd: int, limits: dict[str, float], home: str) -> dict[str,
 
 def _run(message: bytes, timeout: float, memory_mb: int, cwd: str, home: str) -> ChildResult:
     read_fd, write_fd = os.pipe()
-    limits = {"timeout": float(timeout), "memory_mb": float(memory_mb)}
+    limits = {"timeout": float(timeout), "memory_mb": float(memory_mb),
+              "network": _network_policy()}
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -400,6 +410,46 @@ def _reply(fd: int, reply: dict[str, Any]) -> None:
         channel.write(data)
 
 
+def _network_policy() -> str:
+    """``isolate`` (default: try, warn if impossible), ``require`` or ``allow``."""
+    value = os.environ.get(_NETWORK_ENV, "isolate").strip().lower()
+    return value if value in ("isolate", "require", "allow") else "isolate"
+
+
+def _isolate_network() -> bool:
+    """Move this single-threaded process into a new, empty network namespace (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = _libc()
+    if libc is None:
+        return False
+    if libc.unshare(_CLONE_NEWNET) == 0:  # root (CAP_SYS_ADMIN): keeps the uid
+        return True
+    return bool(libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0)  # unprivileged
+
+
+def _enter_network_policy(policy: str) -> None:
+    """Apply the network policy in a child before any learner code runs; fail closed on
+    ``require``."""
+    if policy == "allow":
+        return
+    if not _isolate_network() and policy == "require":
+        raise SystemExit("network isolation is required (LRCOURSE_SANDBOX_NETWORK=require) "
+                         "but this system does not allow a new network namespace")
+
+
+_network_warned = False
+
+
+def _warn_shared_network() -> None:
+    global _network_warned
+    if not _network_warned:
+        _network_warned = True
+        warnings.warn("sandbox children could not get their own network namespace on this "
+                      "system: learner code runs with network access", RuntimeWarning,
+                      stacklevel=3)
+
+
 def _apply_early_limits() -> None:
     _set_limit(resource.RLIMIT_CORE, 0)
     _set_limit(resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT)
@@ -426,6 +476,11 @@ def _child_main() -> int:
     fd = int(os.environ.pop(_FD_ENV))
     os.set_inheritable(fd, False)
     limits = json.loads(os.environ.pop(_LIMITS_ENV))
+    try:
+        _enter_network_policy(str(limits.get("network", "isolate")))
+    except SystemExit as refused:
+        _reply(fd, {"status": "error", "error": str(refused)})
+        return 0
     _apply_early_limits()
     job = json.loads(sys.stdin.buffer.read())
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -492,11 +547,14 @@ class _Zygote:
             # forking now could deadlock the children, so this worker uses fresh interpreters
             self.close()
             raise _ZygoteError(f"the fork-server is not safe to fork from: {hello!r}")
+        if not hello.get("network_isolated") and _network_policy() == "isolate":
+            _warn_shared_network()
 
     def run(self, target: str, payload: dict, timeout: float, memory_mb: int) -> ChildResult:
         """One job; ``self.dead`` is True afterwards if the zygote has to be replaced."""
         start = time.monotonic()
-        job = {"target": target, "payload": payload, "timeout": timeout, "memory_mb": memory_mb}
+        job = {"target": target, "payload": payload, "timeout": timeout, "memory_mb": memory_mb,
+               "network": _network_policy()}
         try:
             self._send(job, start + _ZYGOTE_REPLY_MARGIN)
         except _ZygoteHung:
@@ -633,7 +691,19 @@ def _warm(preload: list[str]) -> dict[str, Any]:
 
     gc.collect()
     gc.freeze()  # fewer copy-on-write page faults in the children
-    return {"ready": True, "pid": os.getpid(), "threads": _thread_count(), "errors": errors}
+    return {"ready": True, "pid": os.getpid(), "threads": _thread_count(), "errors": errors,
+            "network_isolated": _probe_network_isolation()}
+
+
+def _probe_network_isolation() -> bool:
+    """Whether a forked child can enter a new network namespace here (tried in a throwaway)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if _isolate_network() else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 def _serve() -> int:
@@ -722,6 +792,12 @@ def _forked_child(
                 os._exit(1)
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
+        try:
+            _enter_network_policy(str(job.get("network", "isolate")))
+        except SystemExit as refused:
+            _reply(result_fd, {"status": "error", "error": str(refused)})
+            code = 0
+            return
         for fd in (out_fd, err_fd, *close_fds):
             with contextlib.suppress(OSError):
                 os.close(fd)

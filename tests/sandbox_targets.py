@@ -104,3 +104,23 @@ def stop_parent(payload: dict) -> str:
 
     os.kill(os.getppid(), signal.SIGSTOP)
     return "stopped"
+
+
+def network(payload: dict) -> dict:
+    """What a learner's code could reach: the interfaces it sees and a loopback round trip."""
+    import socket
+
+    try:
+        names = sorted(name for _, name in socket.if_nameindex())
+    except OSError as exc:
+        names = [f"error: {exc}"]
+    try:
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            with socket.create_connection(server.getsockname(), timeout=2):
+                pass
+        loopback = "ok"
+    except OSError as exc:
+        loopback = f"{type(exc).__name__}: {exc}"
+    return {"interfaces": names, "loopback": loopback}

@@ -36,6 +36,7 @@ CASES: dict[str, tuple[str, dict, str]] = {
     "unknown": ("no_such_module_x:f", {}, "error"),
     "matmul": (T + "matmul", {}, "ok"),
     "matmul_2_threads": (T + "matmul", {"threads": 2}, "ok"),
+    "network": (T + "network", {}, "ok"),
 }
 ESCAPES = {"escape": "ok", "escape_then_sleep": "timeout"}
 
@@ -209,3 +210,26 @@ def test_without_fork_run_many_uses_fresh_interpreters(monkeypatch: pytest.Monke
 def test_environment_variable_forces_fresh_interpreters(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LRCOURSE_SANDBOX", "fresh")
     assert not sandbox._fork_server_available()
+
+
+def test_children_get_no_network(outcome: Outcome) -> None:
+    """Learner code sees only a loopback interface that is down: nothing is reachable."""
+    r = outcome("network")
+    assert r.status == "ok", r
+    assert r.value["interfaces"] == ["lo"]
+    assert r.value["loopback"] != "ok"
+
+
+def test_network_can_be_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LRCOURSE_SANDBOX_NETWORK", "allow")
+    r = run_in_child(T + "network", {}, timeout=20)
+    assert r.status == "ok" and r.value["loopback"] == "ok"
+
+
+def test_required_isolation_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the kernel refuses a namespace, `require` turns the job into an error."""
+    monkeypatch.setenv("LRCOURSE_SANDBOX_NETWORK", "require")
+    monkeypatch.setattr(sandbox, "_isolate_network", lambda: False)
+    with pytest.raises(SystemExit, match="network isolation is required"):
+        sandbox._enter_network_policy("require")
+    sandbox._enter_network_policy("isolate")  # best effort: no exception
