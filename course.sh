@@ -29,16 +29,25 @@ PY
             2>/dev/null; then
         pip install ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "torch==$TORCH_VERSION"
     fi
-    pip install -e ".$extras"
-    # jsonschema imports rfc3987-syntax when present, which costs ~5 s at every Jupyter
-    # server and kernel-manager start; it falls back cleanly without it.
-    pip uninstall -y -q rfc3987-syntax >/dev/null 2>&1 || true
+    # The rest only when pyproject.toml or the extras changed since the last install.
+    local stamp="$VENV/.lrcourse-install-$(cat pyproject.toml | sha256sum | cut -c1-16)${extras:+-test}"
+    if [ ! -f "$stamp" ]; then
+        pip install -e ".$extras"
+        # jsonschema imports rfc3987-syntax when present, which costs ~5 s at every Jupyter
+        # server and kernel-manager start; it falls back cleanly without it.
+        pip uninstall -y -q rfc3987-syntax >/dev/null 2>&1 || true
+        rm -f "$VENV"/.lrcourse-install-*
+        touch "$stamp"
+    fi
 }
 
 case "${1:-}" in
     lab)
         install ""
-        exec jupyter lab notebooks/01_start_here.ipynb
+        # containers often run as root, which JupyterLab refuses unless told otherwise
+        root_flag=()
+        if [ "$(id -u)" -eq 0 ]; then root_flag=(--allow-root); fi
+        exec jupyter lab "${root_flag[@]}" notebooks/01_start_here.ipynb
         ;;
     test)
         install "[test]"
