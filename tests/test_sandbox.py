@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lrcourse import sandbox
+from lrcourse import forkserver, sandbox
 from lrcourse.sandbox import ChildResult, run_in_child, run_many
 
 T = "tests.sandbox_targets:"
@@ -182,7 +182,7 @@ def test_a_job_that_kills_or_stops_its_zygote_costs_only_that_job(
 ) -> None:
     if not sandbox._fork_server_available():
         pytest.skip("no fork-server on this platform")
-    monkeypatch.setattr(sandbox, "_ZYGOTE_REPLY_MARGIN", 1.0)
+    monkeypatch.setattr(forkserver, "_ZYGOTE_REPLY_MARGIN", 1.0)
     jobs = [
         (T + "echo", {"i": 0}),
         (T + "kill_parent", {}),
