@@ -70,6 +70,11 @@ class Feedback:
     def __bool__(self) -> bool:
         return self.passed
 
+    @property
+    def _shows_hint(self) -> bool:
+        """A hint is shown with a verdict that is not a pass (never with a pass or a note)."""
+        return bool(self.hint) and self.status not in ("correct", "info")
+
     # ---- renderings ---------------------------------------------------------------------
     def __str__(self) -> str:
         head = f"[{_LABELS[self.status]}]"
@@ -82,7 +87,7 @@ class Feedback:
             lines += [""] + [f"  - {d}" for d in self.details]
         if self.explanation:
             lines += ["", f"Why: {self.explanation}"]
-        if self.hint and self.status not in ("correct", "info"):
+        if self._shows_hint:
             lines += ["", f"Hint: {self.hint}"]
         return "\n".join(lines)
 
@@ -97,7 +102,7 @@ class Feedback:
             parts.append("\n".join(f"- {d}" for d in self.details))
         if self.explanation:
             parts.append(f"**Why:** {self.explanation}")
-        if self.hint and self.status not in ("correct", "info"):
+        if self._shows_hint:
             parts.append(f"**Hint:** {self.hint}")
         return "\n\n".join(parts)
 
@@ -113,7 +118,7 @@ class Feedback:
         if self.explanation:
             why = _md_lite(self.explanation)
             body.append(f"<div class='lrc-feedback-why'><b>Why:</b> {why}</div>")
-        if self.hint and self.status not in ("correct", "info"):
+        if self._shows_hint:
             hint = _md_lite(self.hint)
             body.append(f"<div class='lrc-feedback-hint'><b>Hint:</b> {hint}</div>")
         return f"<div class='{css}'>" + "".join(f"<p>{b}</p>" for b in body) + "</div>"

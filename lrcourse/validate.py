@@ -62,6 +62,7 @@ class Report:
     questions: int = 0
     verified: int = 0
     files: int = 0
+    ran_verify: bool = True
 
     @property
     def ok(self) -> bool:
@@ -70,8 +71,9 @@ class Report:
     def summary(self) -> str:
         share = f"{100 * self.verified / self.questions:.0f}%" if self.questions else "0%"
         verdict = "OK" if self.ok else f"{len(self.problems)} problem(s)"
+        how = "verified by running torch" if self.ran_verify else "with verify snippets (not run)"
         return (f"{verdict}: {self.questions} questions in {self.files} file(s), "
-                f"{self.verified} verified by running torch ({share})")
+                f"{self.verified} {how} ({share})")
 
 
 def _letters(ids: Sequence[str] | str) -> str:
@@ -104,7 +106,7 @@ def validate(paths: Iterable[str | os.PathLike[str]] | None = None, *, run_verif
              timeout: float = 60.0, workers: int = 2) -> Report:
     """Check schema rules for the given files or folders, then run every verify snippet."""
     quizzes, problems = parse_bank(paths)
-    report = Report(problems=list(problems), files=len(quizzes))
+    report = Report(problems=list(problems), files=len(quizzes), ran_verify=run_verify)
     questions = [q for quiz in quizzes for q in quiz.questions]
     report.questions = len(questions)
     to_run = [q for q in questions if q.verify]
