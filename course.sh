@@ -55,6 +55,10 @@ case "${1:-}" in
         python -m lrcourse validate quizzes/
         echo "== ruff"
         ruff check lrcourse tests bench
+        echo "== ruff format --check"
+        ruff format --check lrcourse tests bench
+        echo "== mypy --strict (settings in pyproject.toml)"
+        mypy
         echo "== pytest (unit tests, exercises, notebooks under nbval, browser tests)"
         set +e
         python -m pytest --nbval-lax "${@:2}"
