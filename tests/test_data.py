@@ -2,10 +2,59 @@
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
 
 from lrcourse import data
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_digits_arrays_are_identical_to_scikit_learns() -> None:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x, y = data.load_digits_arrays()
+    assert x.dtype == bunch.data.dtype and x.shape == bunch.data.shape == (1797, 64)
+    assert y.dtype == bunch.target.dtype
+    np.testing.assert_array_equal(x, bunch.data)
+    np.testing.assert_array_equal(y, bunch.target)
+
+
+def test_digits_arrays_are_fresh_copies() -> None:
+    x, y = data.load_digits_arrays()
+    x[0, 0], y[0] = -1.0, -1
+    again, labels = data.load_digits_arrays()
+    assert again[0, 0] == 0.0 and labels[0] == 0
+
+
+def test_digits_file_lies_inside_the_installed_scikit_learn() -> None:
+    spec = importlib.util.find_spec("sklearn")
+    assert spec is not None and spec.submodule_search_locations
+    assert data.digits_file().is_relative_to(Path(spec.submodule_search_locations[0]))
+
+
+def test_digits_file_missing_scikit_learn_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(FileNotFoundError, match="install scikit-learn"):
+        data.digits_file()
+
+
+def test_digits_do_not_import_scikit_learn() -> None:
+    code = (
+        "import sys; from lrcourse import data; data.digits(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
 
 
 def test_digits_shapes_and_types() -> None:
@@ -64,7 +113,7 @@ def test_regression_critical_lr_separates_convergence_from_divergence() -> None:
         for _ in range(steps):
             opt.zero_grad()
             loss = torch.nn.functional.mse_loss(model(x), y)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch
             opt.step()
         return loss.item()
 
