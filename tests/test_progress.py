@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from lrcourse import progress
 from lrcourse.progress import (
     ENV_VAR,
     SCHEMA_VERSION,
@@ -27,6 +26,7 @@ from lrcourse.progress import (
     format_mastery,
     record_attempt,
 )
+from lrcourse.progress import store as progress_store
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -223,7 +223,12 @@ def test_record_attempt_convenience(tmp_path, monkeypatch, store):
     assert [a.subject for a in store.attempts()] == ["q2"]
     with pytest.warns(ProgressWarning):
         assert record_attempt("not an attempt", store) is False  # type: ignore[arg-type]
-    progress._DEFAULT_STORES.pop(tmp_path / "conv.db").close()
+
+
+def test_record_attempt_without_a_place_for_the_store_warns(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "~no-such-user-lrcourse/progress.db")  # no such home folder
+    with pytest.warns(ProgressWarning, match="not recorded"):
+        assert record_attempt(att("q1")) is False
 
 
 # ---- damaged stores never break a quiz --------------------------------------------------
@@ -318,7 +323,7 @@ def test_read_only_database(tmp_path, monkeypatch):
         kwargs["uri"] = True
         return real_connect(Path(database).as_uri() + "?mode=ro", *args, **kwargs)
 
-    monkeypatch.setattr(progress.sqlite3, "connect", ro_connect)
+    monkeypatch.setattr(sqlite3, "connect", ro_connect)
     s = ProgressStore(path)
     with pytest.warns(ProgressWarning, match="readonly|read-only|read only"):
         assert s.record(att("q2", minutes=1)) is False
@@ -352,6 +357,14 @@ def test_record_never_raises_on_garbage_input(store):
     with pytest.warns(ProgressWarning):
         assert store.record(None) is False  # type: ignore[arg-type]
     assert store.attempts() == []  # dropped, not kept
+
+
+def test_an_attempt_with_a_bad_time_is_dropped_and_later_ones_still_recorded(store):
+    bad = Attempt("q1", "question", "t", None, "test", "a", True, "yesterday")  # type: ignore[arg-type]
+    with pytest.warns(ProgressWarning, match="could not be written"):
+        assert store.record(bad) is False
+    assert store.record(att("q2")) is True  # the bad one is not held back in memory
+    assert [a.subject for a in store.attempts()] == ["q2"]
 
 
 def test_malformed_rows_are_skipped_with_a_warning(store, db):
@@ -390,8 +403,10 @@ def test_empty_sqlite_file_is_migrated(tmp_path):
 def test_migration_path_upgrades_in_place(store, db, monkeypatch):
     store.record(att("q1"))
     store.close()
-    monkeypatch.setattr(progress, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(progress._MIGRATIONS, 2, ("ALTER TABLE attempts ADD COLUMN note TEXT",))
+    monkeypatch.setattr(progress_store, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(
+        progress_store.MIGRATIONS, 2, ("ALTER TABLE attempts ADD COLUMN note TEXT",)
+    )
     with ProgressStore(db) as s:
         assert [a.subject for a in s.attempts()] == ["q1"]
         assert s.record(att("q2", minutes=1))
@@ -405,8 +420,8 @@ def test_migration_path_upgrades_in_place(store, db, monkeypatch):
 def test_failed_migration_rolls_back(store, db, monkeypatch):
     store.record(att("q1"))
     store.close()
-    monkeypatch.setattr(progress, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(progress._MIGRATIONS, 2, ("CREATE TABLE extra (x)", "NOT SQL"))
+    monkeypatch.setattr(progress_store, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(progress_store.MIGRATIONS, 2, ("CREATE TABLE extra (x)", "NOT SQL"))
     s = ProgressStore(db)
     with pytest.warns(ProgressWarning):
         assert s.record(att("q2")) is False
