@@ -24,10 +24,21 @@ Robustness rules (a progress store must never break a quiz):
   WAL mode with a busy timeout, so two Jupyter kernels can record into one file at once.
 
 The package has one module per job: :mod:`~lrcourse.progress.values` (attempts and mastery),
-:mod:`~lrcourse.progress.store` (the SQLite file) and :mod:`~lrcourse.progress.report` (export
-and the terminal table).
+:mod:`~lrcourse.progress.store` (the SQLite file), :mod:`~lrcourse.progress.report` (export
+and the terminal table) and :mod:`~lrcourse.progress.class_table` (learners' exports merged
+into one class table: :func:`merge_exports`, :func:`format_class_table`,
+:func:`write_class_csv`).
 """
 
+from lrcourse.progress.class_table import (
+    ClassTable,
+    ExportFileError,
+    LearnerProgress,
+    format_class_table,
+    merge_exports,
+    read_export,
+    write_class_csv,
+)
 from lrcourse.progress.report import EXPORT_FORMATS, EXPORT_SCHEMA, format_mastery
 from lrcourse.progress.store import (
     ENV_VAR,
@@ -47,11 +58,18 @@ __all__ = [
     "FIELDS",
     "SCHEMA_VERSION",
     "Attempt",
+    "ClassTable",
+    "ExportFileError",
+    "LearnerProgress",
     "ProgressStore",
     "ProgressStoreError",
     "ProgressWarning",
     "TopicMastery",
     "default_path",
+    "format_class_table",
     "format_mastery",
+    "merge_exports",
+    "read_export",
     "record_attempt",
+    "write_class_csv",
 ]
