@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Status = Literal["correct", "incorrect", "not-attempted", "error", "timeout", "info"]
-STATUSES: tuple[Status, ...] = (
-    "correct", "incorrect", "not-attempted", "error", "timeout", "info")
+STATUSES: tuple[Status, ...] = ("correct", "incorrect", "not-attempted", "error", "timeout", "info")
 
 _ICONS: dict[str, str] = {
     "correct": "✅",
@@ -71,9 +70,9 @@ class Feedback:
         return self.passed
 
     @property
-    def _shows_hint(self) -> bool:
+    def _shown_hint(self) -> str | None:
         """A hint is shown with a verdict that is not a pass (never with a pass or a note)."""
-        return bool(self.hint) and self.status not in ("correct", "info")
+        return self.hint if self.hint and self.status not in ("correct", "info") else None
 
     # ---- renderings ---------------------------------------------------------------------
     def __str__(self) -> str:
@@ -87,8 +86,8 @@ class Feedback:
             lines += [""] + [f"  - {d}" for d in self.details]
         if self.explanation:
             lines += ["", f"Why: {self.explanation}"]
-        if self._shows_hint:
-            lines += ["", f"Hint: {self.hint}"]
+        if hint := self._shown_hint:
+            lines += ["", f"Hint: {hint}"]
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
@@ -102,8 +101,8 @@ class Feedback:
             parts.append("\n".join(f"- {d}" for d in self.details))
         if self.explanation:
             parts.append(f"**Why:** {self.explanation}")
-        if self._shows_hint:
-            parts.append(f"**Hint:** {self.hint}")
+        if hint := self._shown_hint:
+            parts.append(f"**Hint:** {hint}")
         return "\n\n".join(parts)
 
     def to_html(self) -> str:
@@ -118,9 +117,8 @@ class Feedback:
         if self.explanation:
             why = _md_lite(self.explanation)
             body.append(f"<div class='lrc-feedback-why'><b>Why:</b> {why}</div>")
-        if self._shows_hint:
-            hint = _md_lite(self.hint)
-            body.append(f"<div class='lrc-feedback-hint'><b>Hint:</b> {hint}</div>")
+        if hint := self._shown_hint:
+            body.append(f"<div class='lrc-feedback-hint'><b>Hint:</b> {_md_lite(hint)}</div>")
         return f"<div class='{css}'>" + "".join(f"<p>{b}</p>" for b in body) + "</div>"
 
     # ---- transport ----------------------------------------------------------------------

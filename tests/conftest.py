@@ -11,8 +11,9 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_progress(tmp_path_factory: pytest.TempPathFactory,
-                       monkeypatch: pytest.MonkeyPatch) -> Path:
+def _isolated_progress(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     path = tmp_path_factory.mktemp("progress") / "progress.sqlite3"
     monkeypatch.setenv("LRCOURSE_PROGRESS_DB", str(path))
     return path

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from lrcourse.feedback import STATUSES, Feedback
+from lrcourse.feedback import STATUSES, Feedback, Status
 
 
 def test_passed_only_for_correct() -> None:
@@ -18,9 +18,14 @@ def test_unknown_status_is_rejected() -> None:
 
 
 def test_plain_text_names_verdict_subject_and_hint() -> None:
-    fb = Feedback("incorrect", "B is not the answer.", message="lr is inherited.",
-                  details=("epoch 3: expected 0.05, got 0.1",), hint="Look at the defaults.",
-                  subject="q-1")
+    fb = Feedback(
+        "incorrect",
+        "B is not the answer.",
+        message="lr is inherited.",
+        details=("epoch 3: expected 0.05, got 0.1",),
+        hint="Look at the defaults.",
+        subject="q-1",
+    )
     text = str(fb)
     assert text.startswith("[Not yet] q-1: B is not the answer.")
     assert "lr is inherited." in text
@@ -28,11 +33,20 @@ def test_plain_text_names_verdict_subject_and_hint() -> None:
     assert "Hint: Look at the defaults." in text
 
 
-def test_hint_hidden_once_passed() -> None:
-    fb = Feedback("correct", "Right.", hint="never shown")
+@pytest.mark.parametrize("status", ["correct", "info"])
+def test_hint_hidden_with_a_pass_or_a_note(status: Status) -> None:
+    fb = Feedback(status, "Right.", hint="never shown")
     assert "never shown" not in str(fb)
     assert "never shown" not in fb._repr_markdown_()
     assert "never shown" not in fb.to_html()
+
+
+@pytest.mark.parametrize("status", ["incorrect", "not-attempted", "error", "timeout"])
+def test_hint_shown_in_every_rendering_with_a_verdict_that_is_not_a_pass(status: Status) -> None:
+    fb = Feedback(status, "Not yet.", hint="Try `lr=0.1` <b>")
+    assert "Hint: Try `lr=0.1` <b>" in str(fb)
+    assert "**Hint:** Try `lr=0.1` <b>" in fb._repr_markdown_()
+    assert "<b>Hint:</b> Try <code>lr=0.1</code> &lt;b&gt;" in fb.to_html()
 
 
 def test_markdown_and_html_renderings() -> None:
