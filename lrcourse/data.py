@@ -19,6 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lrcourse import warmup
+
+# Every lesson that trains imports this module in its first cell: in a Jupyter kernel, import
+# torch._dynamo (the first optimizer's 1.3 s) between cells, while the learner reads.
+warmup.start_in_kernel()
+
 DIGITS_FILE = Path("datasets", "data", "digits.csv.gz")
 """Where the digits live inside the installed ``sklearn`` package."""
 
