@@ -1,26 +1,12 @@
-"""Look exercises up by id: the bridge between content files and registered checks."""
+"""Look exercises up by id: the bridge between content files and registered judges."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from lrcourse.exercises.checks import load_all
 from lrcourse.exercises.content import content_ids, load_content
-from lrcourse.exercises.exercise import Exercise
-
-
-class UnknownExerciseError(KeyError):
-    """No exercise has this id; the message lists the valid ids."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown exercise"
-
-
-def exercise_ids() -> list[str]:
-    """Every exercise id: course order first, then any other content file alphabetically."""
-    ids = set(content_ids()) & set(load_all())
-    return [i for i in COURSE_ORDER if i in ids] + sorted(ids - set(COURSE_ORDER))
-
+from lrcourse.exercises.notebook_api import Exercise
+from lrcourse.exercises.judges import load_all
 
 COURSE_ORDER = (
     "two-lr-groups",
@@ -37,17 +23,30 @@ COURSE_ORDER = (
 )
 
 
+class UnknownExerciseError(KeyError):
+    """No exercise has this id; the message lists the valid ids."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown exercise"
+
+
+def exercise_ids() -> list[str]:
+    """Every exercise id: course order first, then any other content file alphabetically."""
+    ids = set(content_ids()) & set(load_all())
+    return [i for i in COURSE_ORDER if i in ids] + sorted(ids - set(COURSE_ORDER))
+
+
 @cache
 def exercise(exercise_id: str) -> Exercise:
     """The Exercise with this id (the same object on every call, so the hint ladder persists).
 
-    Raises UnknownExerciseError for an id that no content file and check define.
+    Raises UnknownExerciseError for an id that no content file and judge define.
     """
-    checks = load_all()
-    if exercise_id not in checks or exercise_id not in content_ids():
+    judges = load_all()
+    if exercise_id not in judges or exercise_id not in content_ids():
         valid = ", ".join(exercise_ids())
         raise UnknownExerciseError(f"unknown exercise {exercise_id!r}; valid ids: {valid}")
-    return Exercise(load_content(exercise_id), checks[exercise_id])
+    return Exercise(load_content(exercise_id), judges[exercise_id])
 
 
 def list_exercises() -> list[Exercise]:

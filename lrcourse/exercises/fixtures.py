@@ -1,12 +1,21 @@
-"""Fresh, randomized models and data for the checks (sizes and depths drawn from an rng)."""
+"""Models, data and optimizers built from a *spec*: a small JSON dict of sizes, seeds and
+hyperparameters that the trusted side draws at random.
+
+Both sides build from the same spec: the sandboxed child, to run the learner's code on it, and
+the grader, to compute what a correct answer does on it. Every builder seeds torch itself, so
+the two builds are identical.
+"""
 
 from __future__ import annotations
 
 import itertools
 import random
+from typing import Any
 
 import torch
 from torch import nn
+
+Spec = dict[str, Any]
 
 
 class BackboneHead(nn.Module):
@@ -43,7 +52,8 @@ class MixedNet(nn.Module):
         self.scale = nn.Parameter(torch.ones(width))
         self.temperature = nn.Parameter(torch.tensor(1.0))
         self.pos = nn.Parameter(torch.randn(1, width) * 0.02)
-        self.out = nn.Linear(width, rng.randint(1, 3))
+        self.out_features = rng.randint(1, 3)
+        self.out = nn.Linear(width, self.out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.norm(self.proj(x)) + self.pos
@@ -57,11 +67,13 @@ class LayeredNet(nn.Module):
     def __init__(self, rng: random.Random, num_blocks: int) -> None:
         super().__init__()
         width = rng.randint(3, 8)
-        self.embed = nn.Linear(rng.randint(2, 6), width)
+        self.in_features = rng.randint(2, 6)
+        self.embed = nn.Linear(self.in_features, width)
         self.blocks = nn.ModuleList(
             nn.Sequential(nn.Linear(width, width), nn.LayerNorm(width)) for _ in range(num_blocks)
         )
-        self.head = nn.Linear(width, rng.randint(1, 3))
+        self.out_features = rng.randint(1, 3)
+        self.head = nn.Linear(width, self.out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.embed(x)
@@ -70,23 +82,87 @@ class LayeredNet(nn.Module):
         return self.head(h)
 
 
-def batches(
-    rng: random.Random, in_features: int, out_features: int, count: int
-) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """``count`` regression batches of random size (x, y), drawn from the global torch RNG."""
-    size = rng.randint(4, 9)
-    return [(torch.randn(size, in_features), torch.randn(size, out_features)) for _ in range(count)]
+def build_model(spec: Spec) -> nn.Module:
+    """The spec's model (``spec["model"]``: backbone-head, mixed or layered), seeded."""
+    seed = int(spec["seed"])
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    kind = spec["model"]
+    if kind == "backbone-head":
+        return BackboneHead(rng)
+    if kind == "mixed":
+        return MixedNet(rng)
+    if kind == "layered":
+        return LayeredNet(rng, int(spec["depth"]))
+    raise ValueError(f"unknown fixture model {kind!r}")
 
 
-def scheduled_optimizer(rng: random.Random, num_groups: int) -> torch.optim.SGD:
-    """An SGD optimizer with ``num_groups`` one-parameter groups and random base lrs."""
-    groups = [
-        {"params": [nn.Parameter(torch.randn(rng.randint(1, 4)))], "lr": 10 ** rng.uniform(-4, -1)}
-        for _ in range(num_groups)
+def build_batches(spec: Spec, model: nn.Module) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``spec["batches"]`` regression batches of ``spec["batch_size"]`` rows for ``model``."""
+    generator = torch.Generator().manual_seed(int(spec["seed"]) + 1)
+    size, count = int(spec["batch_size"]), int(spec["batches"])
+    shape_in, shape_out = int(model.in_features), int(model.out_features)
+    return [
+        (torch.randn(size, shape_in, generator=generator),
+         torch.randn(size, shape_out, generator=generator))
+        for _ in range(count)
     ]
-    return torch.optim.SGD(groups, lr=groups[0]["lr"], momentum=rng.choice([0.0, 0.9]))
 
 
-def snapshot(module: nn.Module) -> dict[str, torch.Tensor]:
-    """Detached copies of a module's parameters, by name."""
-    return {n: p.detach().clone() for n, p in module.named_parameters()}
+def build_scheduled_optimizer(spec: Spec) -> torch.optim.SGD:
+    """An SGD optimizer with one one-parameter group per entry of ``spec["lrs"]``."""
+    generator = torch.Generator().manual_seed(int(spec["seed"]))
+    groups: list[dict[str, Any]] = [
+        {"params": [nn.Parameter(torch.randn(int(size), generator=generator))], "lr": float(lr)}
+        for lr, size in zip(spec["lrs"], spec["sizes"], strict=True)
+    ]
+    return torch.optim.SGD(groups, lr=float(spec["lrs"][0]), momentum=float(spec["momentum"]))
+
+
+def flat_parameters(model: nn.Module) -> list[list[float]]:
+    """Every parameter of ``model`` (in ``parameters()`` order) as a flat list of floats."""
+    return [p.detach().reshape(-1).tolist() for p in model.parameters()]
+
+
+def round_lr(rng: random.Random) -> float:
+    """A learning rate that reads well: 1, 2 or 5 times a power of ten from 1e-4 to 1e-1."""
+    return float(rng.choice((1, 2, 5)) * 10.0 ** rng.randint(-4, -2))
+
+
+CUSTOM_STEPS = 8
+
+
+def custom_problem_trajectory(
+    make: Any, spec: Spec, *, schedule: bool = True
+) -> list[list[list[float]]]:
+    """Train the two-group problem of the custom-optimizer exercise (one parameter never gets a
+    gradient) for CUSTOM_STEPS steps with ``make(groups)``; the parameters after every step.
+
+    Group 0 holds ``a`` (2-D) and ``b`` and takes the constructor's hyperparameters; group 1
+    holds ``c`` and ``unused`` with its own lr, momentum and weight_decay. A StepLR (step 3,
+    ``spec["gamma"]``) runs unless ``schedule`` is false.
+    """
+    torch.manual_seed(int(spec["seed"]))
+    w = int(spec["width"])
+    a, b = nn.Parameter(torch.randn(w, w)), nn.Parameter(torch.randn(w))
+    c, unused = nn.Parameter(torch.randn(w)), nn.Parameter(torch.randn(w))
+    groups: list[dict[str, Any]] = [
+        {"params": [a, b]},
+        {"params": [c, unused], "lr": spec["lr1"], "momentum": spec["m1"],
+         "weight_decay": spec["wd1"]},
+    ]
+    optimizer = make(groups)
+    scheduler = (
+        torch.optim.lr_scheduler.StepLR(optimizer, 3, float(spec["gamma"])) if schedule else None
+    )
+    xs = torch.randn(CUSTOM_STEPS, w)
+    out = []
+    for t in range(CUSTOM_STEPS):
+        optimizer.zero_grad()
+        loss = ((a @ xs[t] + b) * c).pow(2).sum() + torch.sin(c).sum()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        out.append([p.detach().reshape(-1).tolist() for p in (a, b, c, unused)])
+    return out

@@ -8,7 +8,6 @@ import linecache
 import os
 import sysconfig
 import traceback
-from dataclasses import dataclass
 
 import torch
 
@@ -23,57 +22,34 @@ _LIBRARY_DIRS = tuple(
     )
 )
 
-# (fragment of torch's message, sentence for the learner, counts as a wrong answer?)
-KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
-    (
-        "some parameters appear in more than one parameter group",
-        "The same parameter was put in two param groups; torch refuses that. Build the groups "
-        "so that every parameter lands in exactly one (e.g. one group per submodule, or split "
-        "`model.named_parameters()` with a single if/else).",
-    ),
-    (
-        "optimizer can only optimize Tensors",
-        "A param group's `params` must hold tensors (`module.parameters()`), not modules.",
-    ),
-    (
-        "ordering of tensors in sets",
-        "Param groups need ordered collections: use a list, not a set.",
-    ),
-    (
-        "leaf Variable that requires grad is being used in an in-place operation",
-        "Parameters were changed in place while autograd was recording: decorate `step` with "
-        "`@torch.no_grad()` (or update under `with torch.no_grad():`).",
-    ),
-    (
-        "missing 1 required positional argument: 'metrics'",
-        "ReduceLROnPlateau needs a metric in `step(metric)`; this exercise's schedule is fixed "
-        "in advance, so use a scheduler whose `step()` takes no argument.",
-    ),
-    (
-        "Starting multiplicative factor expected to be greater than 0",
-        "LinearLR cannot start at factor 0; use LambdaLR for a warmup that starts at 0.",
-    ),
-    (
-        "lr_lambdas, but got",
-        "LambdaLR with a list needs exactly one function per param group.",
-    ),
+# (fragment of torch's message, the mistake it stands for, the lesson section that teaches it)
+KNOWN_ERRORS: tuple[tuple[str, str, str], ...] = (
+    ("some parameters appear in more than one parameter group",
+     "The same parameter was put in two param groups", "lesson 3, *What a group inherits*"),
+    ("optimizer can only optimize Tensors",
+     "A param group's `params` holds modules instead of tensors",
+     "lesson 3, *Syntaxes that do not make groups*"),
+    ("ordering of tensors in sets",
+     "A param group's `params` is a set, whose order torch cannot rely on",
+     "lesson 3, *Syntaxes that do not make groups*"),
+    ("bad operand type for unary -: 'list'",
+     "One group was given a list of lrs: each group takes a single lr",
+     "lesson 3, *Syntaxes that do not make groups*"),
+    ("can't multiply sequence by non-int of type 'float'",
+     "One group was given a list of lrs: each group takes a single lr",
+     "lesson 3, *Syntaxes that do not make groups*"),
+    ("leaf Variable that requires grad is being used in an in-place operation",
+     "Parameters were changed in place while autograd was recording the update",
+     "lesson 4, *Inside an optimizer: a loop over groups*"),
+    ("missing 1 required positional argument: 'metrics'",
+     "ReduceLROnPlateau needs a metric in every `step(metric)`, but this schedule is fixed in "
+     "advance", "lesson 5, *ReduceLROnPlateau: a schedule driven by a metric*"),
+    ("Starting multiplicative factor expected to be greater than 0",
+     "LinearLR was asked to start at factor 0, which it refuses", "lesson 5, *Warmup*"),
+    ("lr_lambdas, but got",
+     "LambdaLR got a list of functions whose length is not the number of param groups",
+     "lesson 4, *A schedule per group: `LambdaLR` with a list*"),
 )
-
-
-@dataclass(frozen=True)
-class LearnerError:
-    """A learner exception, described for a person."""
-
-    kind: str
-    message: str
-    where: str | None
-    known: str | None
-
-    @property
-    def headline(self) -> str:
-        """``"ValueError: message"`` on one line."""
-        first = self.message.strip().splitlines()[0] if self.message.strip() else ""
-        return f"{self.kind}: {first}" if first else self.kind
 
 
 def is_library_file(filename: str) -> bool:
@@ -93,8 +69,9 @@ def learner_line(exc: BaseException) -> str | None:
     return f"{where}: `{code}`" if code else where
 
 
-def describe(exc: BaseException) -> LearnerError:
-    """Describe ``exc`` for the learner; ``known`` is set when it matches a known mistake."""
-    text = str(exc)
-    known = next((sentence for frag, sentence in KNOWN_ERRORS if frag in text), None)
-    return LearnerError(type(exc).__name__, text, learner_line(exc), known)
+def known_mistake(message: str) -> tuple[str, str] | None:
+    """(sentence, lesson section or "") when torch's ``message`` stands for a known mistake."""
+    for fragment, sentence, lesson in KNOWN_ERRORS:
+        if fragment in message:
+            return sentence, lesson
+    return None

@@ -1,126 +1,151 @@
-"""The Exercise object a notebook uses: check / hint / solution, all returning Feedback."""
+"""The Exercise object a notebook uses: check / hint / solution, all returning Feedback.
+
+``check(obj)`` splits like batch grading does: the learner's object is run on a random spec and
+only raw observations are kept (lrcourse.exercises.runner), then the judge decides from them.
+In a learner's own kernel this is honest feedback, not a security boundary: code in the same
+process can patch anything, which only fools oneself. ``lrcourse grade`` is the path that holds
+against that (the learner's code runs in an isolated child there).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import os
 import random
 from typing import Any
 
-from lrcourse.exercises.checks import Check, CheckContext
 from lrcourse.exercises.content import ExerciseContent
-from lrcourse.exercises.isolation import isolated
-from lrcourse.exercises.learner_errors import describe
-from lrcourse.exercises.outcomes import CheckTimeout, Outcome
+from lrcourse.exercises.judges import Judge
+from lrcourse.exercises.runner import observe_object
+from lrcourse.exercises.verdict import verdict
 from lrcourse.feedback import Feedback
-from lrcourse.progress import Attempt, record_attempt
 
 INTERACTIVE_TIMEOUT_S = 20.0
+AUTOGRADER_ENV = "LRCOURSE_AUTOGRADER"
+SEED_SECRET_ENV = "LRCOURSE_SEED_SECRET"
 
 
-def run_check(
-    content: ExerciseContent,
-    check_fn: Check,
-    obj: Any,
-    *,
-    seed: int | None = None,
-    timeout: float | None = INTERACTIVE_TIMEOUT_S,
-) -> Feedback:
-    """Run ``check_fn`` on ``obj`` in an isolated torch state and turn the outcome into Feedback.
+def under_autograder() -> bool:
+    """True inside an autograder's kernel: ``LRCOURSE_AUTOGRADER=1`` is set, or nbgrader is
+    executing the notebook (it sets ``NBGRADER_EXECUTION``)."""
+    flag = os.environ.get(AUTOGRADER_ENV, "").strip().lower()
+    return flag in ("1", "true", "yes") or bool(os.environ.get("NBGRADER_EXECUTION"))
 
-    Never raises for anything the learner's code does, except KeyboardInterrupt.
-    """
-    if seed is None:
-        seed = random.SystemRandom().randrange(2**31)
-    subject = content.id
+
+def _stable_seed(exercise_id: str, obj: Any) -> int | None:
+    """Under an autograder: a seed from a secret and the checked code, so a regrade words its
+    message the same way; None when the code cannot be read."""
     try:
-        with isolated(seed, timeout=timeout) as captured:
-            success = check_fn(obj, CheckContext(random.Random(seed), captured))
-    except Outcome as out:
-        return Feedback(out.status, out.title, out.message, out.details, out.hint, subject=subject)
-    except CheckTimeout as exc:
-        return Feedback("timeout", "Your code ran too long", f"{exc}.", subject=subject)
-    except NotImplementedError:
-        return _not_attempted(content)
-    except SystemExit as exc:
-        return Feedback(
-            "error", "Your code called sys.exit()", f"exit code: {exc.code!r}", subject=subject
-        )
-    except Exception as exc:
-        return learner_exception_feedback(exc, subject)
-    return Feedback(
-        "correct",
-        f"{content.title}: all checks passed",
-        success or "",
-        subject=subject,
-        explanation=None,
-    )
+        source = inspect.getsource(obj)
+    except (OSError, TypeError):
+        return None
+    secret = os.environ.get(SEED_SECRET_ENV, "")
+    digest = hashlib.sha256(f"{secret}\0{exercise_id}\0{source}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
-def _not_attempted(content: ExerciseContent) -> Feedback:
-    return Feedback(
-        "not-attempted",
-        "Not attempted yet",
-        f"`{content.entry_point}` is still the starter stub. Replace the `...` or "
-        "`raise NotImplementedError` with your code, then check again.",
-        subject=content.id,
-    )
-
-
-def learner_exception_feedback(exc: BaseException, subject: str | None) -> Feedback:
-    """Feedback for an exception raised while running the learner's code."""
-    err = describe(exc)
-    details = (f"raised at {err.where}",) if err.where else ()
-    if err.known:
-        return Feedback(
-            "incorrect", err.known, f"torch said: `{err.headline}`", details, subject=subject
-        )
-    body = f"`{err.headline}`"
-    if not err.where:
-        body += "\n\n(It was raised inside torch or lrcourse while using the object you returned.)"
-    return Feedback("error", f"Your code raised {err.kind}", body, details, subject=subject)
+def run_check(content: ExerciseContent, judge: Judge, obj: Any, *, seed: int | None = None,
+              timeout: float | None = INTERACTIVE_TIMEOUT_S) -> Feedback:
+    """Observe ``obj`` on a freshly drawn spec and judge it. Never raises for anything the
+    learner's code does, except KeyboardInterrupt."""
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**63)
+    spec = judge.draw(random.Random(seed))
+    report = observe_object(content.id, obj, spec, timeout=timeout)
+    return verdict(content, judge, spec, report)
 
 
 class Exercise:
     """One coding exercise: its contract, a behavioural check, a hint ladder and a solution.
 
     ``check(obj)`` returns a Feedback and never raises on a wrong answer or a learner exception
-    (KeyboardInterrupt propagates). Each call builds fresh randomized fixtures; pass ``seed``
-    for a reproducible run.
+    (KeyboardInterrupt propagates). Each call draws fresh random fixtures; pass ``seed`` for a
+    reproducible run.
     """
 
-    def __init__(self, content: ExerciseContent, check_fn: Check) -> None:
+    def __init__(self, content: ExerciseContent, judge: Judge) -> None:
         self._content = content
-        self._check_fn = check_fn
+        self._judge = judge
         self._next_hint = 1
         self._last: Feedback | None = None
 
-    id = property(lambda self: self._content.id, doc="kebab-case exercise id")
-    title = property(lambda self: self._content.title, doc="one-line title")
-    statement = property(lambda self: self._content.statement, doc="Markdown contract")
-    entry_point = property(lambda self: self._content.entry_point, doc="name to define")
-    kind = property(lambda self: self._content.kind, doc='"function" or "class"')
-    solution_source = property(lambda self: self._content.solution, doc="reference code")
-    starter_source = property(lambda self: self._content.starter, doc="starter stub code")
-    hints = property(lambda self: self._content.hints, doc="the hint ladder")
+    @property
+    def id(self) -> str:
+        """kebab-case exercise id"""
+        return self._content.id
+
+    @property
+    def title(self) -> str:
+        """one-line title"""
+        return self._content.title
+
+    @property
+    def statement(self) -> str:
+        """Markdown contract"""
+        return self._content.statement
+
+    @property
+    def entry_point(self) -> str:
+        """the name the learner's code defines"""
+        return self._content.entry_point
+
+    @property
+    def kind(self) -> str:
+        """``"function"`` or ``"class"``"""
+        return self._content.kind
+
+    @property
+    def content(self) -> ExerciseContent:
+        """The exercise's content (statement, hints, starter, solution)."""
+        return self._content
+
+    @property
+    def judge(self) -> Judge:
+        """The trusted side of the check."""
+        return self._judge
+
+    @property
+    def solution_source(self) -> str:
+        """reference code"""
+        return self._content.solution
+
+    @property
+    def starter_source(self) -> str:
+        """starter stub code"""
+        return self._content.starter
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        """the hint ladder"""
+        return self._content.hints
 
     def check(self, obj: Any, *, seed: int | None = None) -> Feedback:
         """Check the learner's function or class against the contract.
 
-        The verdict is also recorded in the local progress store (topic "exercises"); a
-        missing or damaged store only warns.
+        The verdict is also recorded in the local progress store (topic "exercises"), except
+        under an autograder (see ``under_autograder``); a missing or damaged store only warns.
         """
-        feedback = run_check(self._content, self._check_fn, obj, seed=seed)
+        grading = under_autograder()
+        if seed is None and grading:
+            seed = _stable_seed(self.id, obj)
+        feedback = run_check(self._content, self._judge, obj, seed=seed)
         self._last = feedback
-        if feedback.status != "not-attempted":  # a stub is not an attempt
+        if feedback.status != "not-attempted" and not grading:  # a stub is not an attempt
+            from lrcourse.progress import Attempt, record_attempt
+
             record_attempt(Attempt(subject=self.id, kind="exercise", topic="exercises",
                                    difficulty=None, mode="check", answer=feedback.status,
                                    correct=feedback.passed))
         return feedback
 
     def assert_check(self, obj: Any, *, seed: int | None = None) -> None:
-        """Raise AssertionError(str(feedback)) unless ``check(obj)`` passes (for test cells)."""
+        """Raise AssertionError(feedback) unless ``check(obj)`` passes (for autograder test
+        cells: nbgrader, otter). Writes nothing to stderr."""
+        __tracebackhide__ = True  # noqa: F841  (IPython hides this frame)
         feedback = self.check(obj, seed=seed)
         if not feedback.passed:
-            raise AssertionError(str(feedback))
+            raise AssertionError(str(feedback)) from None
 
     def hint(self, level: int | None = None) -> Feedback:
         """The next hint on the ladder, or hint number ``level`` (1-based).

@@ -1,16 +1,14 @@
-"""Turn learner source code into the object an exercise checks, or into a verdict.
+"""Learner source code: execute it in a fresh namespace, and recognise a starter stub without
+running anything.
 
-Execution happens in a fresh namespace; the source is registered with ``linecache`` so that
-learner-line reports show the code. Syntax errors and missing names become Feedback values.
+The source is registered with ``linecache`` so that learner-line reports show the code.
 """
 
 from __future__ import annotations
 
-import difflib
+import ast
 import linecache
 from typing import Any
-
-from lrcourse.exercises.outcomes import Incorrect, NotAttempted
 
 
 def execute_source(source: str, filename: str = "<submission>") -> dict[str, Any]:
@@ -25,27 +23,55 @@ def execute_source(source: str, filename: str = "<submission>") -> dict[str, Any
     return namespace
 
 
-def find_entry_point(namespace: dict[str, Any], name: str, kind: str) -> object:
-    """Return ``namespace[name]``; raise NotAttempted/Incorrect when it is missing or wrong."""
-    if name in namespace:
-        obj = namespace[name]
-        if kind == "class" and not isinstance(obj, type):
-            raise Incorrect(f"`{name}` must be a class", f"Found a {type(obj).__name__} instead.")
-        if kind == "function" and not callable(obj):
-            raise Incorrect(f"`{name}` must be a function", f"Found {type(obj).__name__}.")
-        return obj
-    public = [k for k in namespace if not k.startswith("__")]
-    close = difflib.get_close_matches(name, public, n=1, cutoff=0.6)
-    hint = f" Found a similar name: `{close[0]}`." if close else ""
-    raise NotAttempted(
-        f"`{name}` is not defined",
-        f"Your code must define a {kind} named `{name}`.{hint}",
-    )
+def _is_stub_body(body: list[ast.stmt]) -> bool:
+    """Only a docstring, ``pass``, ``...``, ``return``/``return None`` or ``raise
+    NotImplementedError`` (the shapes course starters, nbgrader and otter use)."""
+    for stmt in body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and (
+            stmt.value.value is Ellipsis or isinstance(stmt.value.value, str)
+        ):
+            continue
+        if isinstance(stmt, ast.Return) and (
+            stmt.value is None or (isinstance(stmt.value, ast.Constant) and stmt.value.value is None)
+        ):
+            continue
+        if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+            exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+            if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
+                continue
+        return False
+    return True
 
 
-def syntax_error_message(exc: SyntaxError) -> str:
+def is_stub(source: str, name: str) -> bool:
+    """True when the last top-level definition of ``name`` in ``source`` is still a stub: a
+    function whose body is a stub, or a class whose every method is one."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    found: ast.stmt | None = None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and (
+            node.name == name
+        ):
+            found = node
+    if isinstance(found, ast.FunctionDef | ast.AsyncFunctionDef):
+        return _is_stub_body(found.body)
+    if isinstance(found, ast.ClassDef):
+        methods = [n for n in found.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        if not methods:
+            return _is_stub_body(found.body)
+        return all(_is_stub_body(m.body) for m in methods if m.name != "__init__") and any(
+            m.name != "__init__" for m in methods
+        )
+    return False
+
+
+def syntax_error_message(message: str, line: int | None, text: str) -> str:
     """One Markdown paragraph naming the line and the offending code."""
-    where = f"line {exc.lineno}" if exc.lineno else "somewhere"
-    code = (exc.text or "").rstrip()
-    shown = f"\n\n```python\n{code}\n```" if code else ""
-    return f"Python could not read your code ({where}): {exc.msg}.{shown}"
+    where = f"line {line}" if line else "somewhere"
+    shown = f"\n\n```python\n{text}\n```" if text else ""
+    return f"Python could not read your code ({where}): {message}.{shown}"

@@ -48,11 +48,21 @@ def lr(value: float) -> str:
     return f"{value:.6g}"
 
 
-def side_by_side(want: Trace, got: Trace, start: int, unit: str, count: int = 4) -> list[str]:
-    """Detail rows ``epoch 12: expected 0.0125, got 0.1`` from ``start`` on (group 0 .. n)."""
-    rows = []
-    for index in range(max(0, start - 1), min(len(want), start + count - 1)):
-        exp = ", ".join(lr(v) for v in want[index])
-        have = ", ".join(lr(v) for v in got[index]) if index < len(got) else "(no step)"
-        rows.append(f"{unit} {index}: expected {exp}, got {have}")
-    return rows
+def side_by_side(
+    want: Trace, got: Trace, start: int, unit: str, scales: Sequence[float], count: int = 4
+) -> list[str]:
+    """Up to ``count`` detail rows ``epoch 12 (group 1): expected 0.0125, got 0.1`` from
+    ``start`` on, only where the values differ."""
+    rows: list[str] = []
+    for index in range(max(0, start), len(want)):
+        if len(rows) >= count:
+            break
+        if index >= len(got):
+            rows.append(f"{unit} {index}: no optimizer step")
+            continue
+        for group, value in enumerate(want[index]):
+            have = got[index][group] if group < len(got[index]) else float("nan")
+            if not close(have, value, scales[group]):
+                label = f" (group {group})" if len(want[index]) > 1 else ""
+                rows.append(f"{unit} {index}{label}: expected {lr(value)}, got {lr(have)}")
+    return rows[:count]

@@ -10,12 +10,12 @@ import torch
 
 from lrcourse.exercises import exercise, list_exercises
 from lrcourse.exercises.content import load_content
-from lrcourse.exercises.exercise import Exercise
+from lrcourse.exercises.notebook_api import Exercise
 from lrcourse.exercises.submission import execute_source
 
 
 def fresh(exercise_id: str) -> Exercise:
-    return Exercise(load_content(exercise_id), exercise(exercise_id)._check_fn)
+    return Exercise(load_content(exercise_id), exercise(exercise_id).judge)
 
 
 def test_list_is_in_course_order_with_ids_and_titles() -> None:

@@ -1,4 +1,4 @@
-# expect: @torch.no_grad()
+# expect: changed in place while autograd was recording
 import torch
 
 

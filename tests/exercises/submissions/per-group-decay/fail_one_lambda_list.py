@@ -1,4 +1,4 @@
-# expect: one function per param group
+# expect: not the number of param groups
 import torch
 
 

@@ -1,4 +1,4 @@
-# expect: first differs at epoch 1
+# expect: Group 0 decays at the wrong rate
 import torch
 
 

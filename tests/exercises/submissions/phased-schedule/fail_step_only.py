@@ -1,4 +1,4 @@
-# expect: first differs at epoch 20
+# expect: The exponential phase is missing
 import torch
 
 

@@ -1,4 +1,4 @@
-# expect: first differs at epoch 10
+# expect: The decay factor is wrong
 import torch
 
 

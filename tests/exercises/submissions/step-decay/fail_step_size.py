@@ -1,4 +1,4 @@
-# expect: first differs at epoch 5
+# expect: halves every 5 epochs instead of every 10
 import torch
 
 

@@ -1,4 +1,4 @@
-# expect: LinearLR cannot start at 0
+# expect: LinearLR cannot start at exactly 0
 from torch.optim import lr_scheduler as L
 
 
