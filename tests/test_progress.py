@@ -9,8 +9,10 @@ import os
 import sqlite3
 import threading
 import warnings
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,7 +62,7 @@ def db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db: Path):
+def store(db: Path) -> Iterator[ProgressStore]:
     with ProgressStore(db) as s:
         yield s
 
@@ -68,7 +70,7 @@ def store(db: Path):
 def user_version(path: Path) -> int:
     conn = sqlite3.connect(path)
     try:
-        return conn.execute("PRAGMA user_version").fetchone()[0]
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
     finally:
         conn.close()
 
@@ -78,9 +80,10 @@ def is_root() -> bool:
 
 
 # ---- Attempt value ----------------------------------------------------------------------
-def test_attempt_normalises_time_to_utc_and_types():
+def test_attempt_normalises_time_to_utc_and_types() -> None:
     plus2 = timezone(timedelta(hours=2))
-    a = Attempt("q", "question", "t", None, "test", 3, 1, datetime(2024, 1, 1, 14, tzinfo=plus2))
+    when = datetime(2024, 1, 1, 14, tzinfo=plus2)
+    a = Attempt("q", "question", "t", None, "test", 3, 1, when)  # type: ignore[arg-type]  # loose types are coerced
     assert a.at == datetime(2024, 1, 1, 12, tzinfo=UTC)
     assert a.at.tzinfo is UTC
     assert a.correct is True and a.answer == "3"
@@ -89,19 +92,21 @@ def test_attempt_normalises_time_to_utc_and_types():
     assert Attempt("q", "question", "t", None, "test", "a", False).at.tzinfo is UTC
 
 
-def test_attempt_dict_round_trip():
+def test_attempt_dict_round_trip() -> None:
     a = att(difficulty=None)
     assert Attempt.from_dict(a.to_dict()) == a
     assert a.to_dict()["at"] == "2024-05-01T12:00:00.000000+00:00"
 
 
 # ---- paths ------------------------------------------------------------------------------
-def test_default_path_under_xdg_data_home(tmp_path, monkeypatch):
+def test_default_path_under_xdg_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert default_path() == tmp_path / "xdg" / "lrcourse" / "progress.sqlite3"
 
 
-def test_default_path_falls_back_to_local_share(tmp_path, monkeypatch):
+def test_default_path_falls_back_to_local_share(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     for value in (None, "", "relative/dir"):  # unset, empty, relative → ignored
         if value is None:
@@ -111,7 +116,7 @@ def test_default_path_falls_back_to_local_share(tmp_path, monkeypatch):
         assert default_path() == tmp_path / ".local/share/lrcourse/progress.sqlite3"
 
 
-def test_env_var_overrides_default(tmp_path, monkeypatch):
+def test_env_var_overrides_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "custom.db"))
     s = ProgressStore()
@@ -122,7 +127,9 @@ def test_env_var_overrides_default(tmp_path, monkeypatch):
     s.close()
 
 
-def test_no_env_var_uses_default_and_explicit_path_wins(tmp_path, monkeypatch):
+def test_no_env_var_uses_default_and_explicit_path_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv(ENV_VAR, "")  # empty → ignored
     assert ProgressStore().path == default_path()
@@ -130,7 +137,7 @@ def test_no_env_var_uses_default_and_explicit_path_wins(tmp_path, monkeypatch):
     assert ProgressStore(tmp_path / "explicit.db").path == tmp_path / "explicit.db"
 
 
-def test_store_is_opened_lazily(db):
+def test_store_is_opened_lazily(db: Path) -> None:
     s = ProgressStore(db)
     assert not db.exists() and not db.parent.exists()
     assert s.attempts() == [] and s.mastery() == []  # reading a missing store: empty
@@ -141,7 +148,7 @@ def test_store_is_opened_lazily(db):
 
 
 # ---- round trip & mastery -------------------------------------------------------------
-def test_round_trip(store, db):
+def test_round_trip(store: ProgressStore, db: Path) -> None:
     items = [
         att("q1", correct=False, minutes=0),
         att("q2", topic="schedulers", difficulty=None, mode="test", answer="a,c", minutes=1),
@@ -155,14 +162,14 @@ def test_round_trip(store, db):
         assert other.attempts(topic="unknown") == []
 
 
-def test_attempts_are_ordered_by_time(store):
+def test_attempts_are_ordered_by_time(store: ProgressStore) -> None:
     late, early = att("q1", minutes=5), att("q2", minutes=1)
     store.record(late)
     store.record(early)
     assert store.attempts() == [early, late]
 
 
-def test_mastery_latest_attempt_decides(store):
+def test_mastery_latest_attempt_decides(store: ProgressStore) -> None:
     store.record(att("q1", correct=False, minutes=0))
     store.record(att("q1", correct=True, minutes=1))  # q1 mastered now
     store.record(att("q2", correct=True, minutes=2))
@@ -180,14 +187,14 @@ def test_mastery_latest_attempt_decides(store):
     assert sched.mastery == 0.0
 
 
-def test_mastery_latest_is_by_time_not_insertion_order(store):
+def test_mastery_latest_is_by_time_not_insertion_order(store: ProgressStore) -> None:
     store.record(att("q1", correct=True, minutes=10))
     store.record(att("q1", correct=False, minutes=0))  # recorded later but older
     (row,) = store.mastery()
     assert row.mastered == 1
 
 
-def test_mastery_includes_requested_unseen_topics(store):
+def test_mastery_includes_requested_unseen_topics(store: ProgressStore) -> None:
     store.record(att("q1", topic="schedulers"))
     rows = store.mastery(topics=["param-groups", "convergence", "schedulers"])
     assert [r.topic for r in rows] == ["convergence", "param-groups", "schedulers"]
@@ -197,7 +204,7 @@ def test_mastery_includes_requested_unseen_topics(store):
     assert ProgressStore(Path(store.path).with_name("none.db")).mastery() == []
 
 
-def test_clear(store, db):
+def test_clear(store: ProgressStore, db: Path) -> None:
     store.record(att())
     store.clear()
     assert store.attempts() == [] and store.mastery() == []
@@ -208,14 +215,16 @@ def test_clear(store, db):
     assert not missing.path.exists()
 
 
-def test_clear_raises_on_a_damaged_store(tmp_path):
+def test_clear_raises_on_a_damaged_store(tmp_path: Path) -> None:
     bad = tmp_path / "bad.db"
     bad.write_bytes(os.urandom(4096))
     with pytest.raises(ProgressStoreError, match=r"bad\.db"):
         ProgressStore(bad).clear()
 
 
-def test_record_attempt_convenience(tmp_path, monkeypatch, store):
+def test_record_attempt_convenience(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: ProgressStore
+) -> None:
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "conv.db"))
     assert record_attempt(att("q1")) is True
     assert [a.subject for a in ProgressStore().attempts()] == ["q1"]
@@ -225,14 +234,16 @@ def test_record_attempt_convenience(tmp_path, monkeypatch, store):
         assert record_attempt("not an attempt", store) is False  # type: ignore[arg-type]
 
 
-def test_record_attempt_without_a_place_for_the_store_warns(monkeypatch):
+def test_record_attempt_without_a_place_for_the_store_warns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv(ENV_VAR, "~no-such-user-lrcourse/progress.db")  # no such home folder
     with pytest.warns(ProgressWarning, match="not recorded"):
         assert record_attempt(att("q1")) is False
 
 
 # ---- damaged stores never break a quiz --------------------------------------------------
-def test_corrupt_file_record_returns_false_and_warns_once(tmp_path):
+def test_corrupt_file_record_returns_false_and_warns_once(tmp_path: Path) -> None:
     bad = tmp_path / "corrupt.sqlite3"
     bad.write_bytes(os.urandom(8192))
     s = ProgressStore(bad)
@@ -249,7 +260,7 @@ def test_corrupt_file_record_returns_false_and_warns_once(tmp_path):
         assert ProgressStore(bad).mastery() == []
 
 
-def test_corrupt_file_never_raises_even_with_warnings_as_errors(tmp_path):
+def test_corrupt_file_never_raises_even_with_warnings_as_errors(tmp_path: Path) -> None:
     bad = tmp_path / "corrupt.sqlite3"
     bad.write_bytes(b"this is not a database" * 100)
     with warnings.catch_warnings():
@@ -258,7 +269,7 @@ def test_corrupt_file_never_raises_even_with_warnings_as_errors(tmp_path):
         assert ProgressStore(bad).attempts() == []
 
 
-def test_directory_in_place_of_the_file(tmp_path):
+def test_directory_in_place_of_the_file(tmp_path: Path) -> None:
     where = tmp_path / "progress.sqlite3"
     where.mkdir()
     s = ProgressStore(where)
@@ -270,7 +281,7 @@ def test_directory_in_place_of_the_file(tmp_path):
     assert where.is_dir()
 
 
-def test_parent_is_a_file(tmp_path):
+def test_parent_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "blocker").write_text("x")
     s = ProgressStore(tmp_path / "blocker" / "progress.sqlite3")
     with pytest.warns(ProgressWarning):
@@ -278,7 +289,7 @@ def test_parent_is_a_file(tmp_path):
 
 
 @pytest.mark.skipif(is_root(), reason="root ignores directory permissions")
-def test_read_only_directory(tmp_path):
+def test_read_only_directory(tmp_path: Path) -> None:
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o555)
@@ -293,7 +304,7 @@ def test_read_only_directory(tmp_path):
 
 
 @pytest.mark.skipif(is_root(), reason="root ignores directory permissions")
-def test_existing_store_in_read_only_directory_is_still_readable(tmp_path):
+def test_existing_store_in_read_only_directory_is_still_readable(tmp_path: Path) -> None:
     d = tmp_path / "ro"
     d.mkdir()
     with ProgressStore(d / "p.db") as s:
@@ -310,18 +321,18 @@ def test_existing_store_in_read_only_directory_is_still_readable(tmp_path):
         (d / "p.db").chmod(0o644)
 
 
-def test_read_only_database(tmp_path, monkeypatch):
+def test_read_only_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Real SQLite read-only failure (works as root too): connections opened with mode=ro."""
     path = tmp_path / "p.db"
     with ProgressStore(path) as s:
         assert s.record(att("q1"))
     real_connect = sqlite3.connect
 
-    def ro_connect(database, *args, **kwargs):
-        if kwargs.get("uri"):
-            return real_connect(database, *args, **kwargs)
-        kwargs["uri"] = True
-        return real_connect(Path(database).as_uri() + "?mode=ro", *args, **kwargs)
+    def ro_connect(database: str | Path, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        if not kwargs.get("uri"):
+            database, kwargs["uri"] = Path(database).as_uri() + "?mode=ro", True
+        conn: sqlite3.Connection = real_connect(database, *args, **kwargs)
+        return conn
 
     monkeypatch.setattr(sqlite3, "connect", ro_connect)
     s = ProgressStore(path)
@@ -332,7 +343,7 @@ def test_read_only_database(tmp_path, monkeypatch):
     assert [a.subject for a in ProgressStore(path).attempts()] == ["q1"]
 
 
-def test_locked_database_keeps_attempt_in_memory_then_flushes(tmp_path):
+def test_locked_database_keeps_attempt_in_memory_then_flushes(tmp_path: Path) -> None:
     path = tmp_path / "p.db"
     with ProgressStore(path) as s:
         s.record(att("q0"))
@@ -353,13 +364,15 @@ def test_locked_database_keeps_attempt_in_memory_then_flushes(tmp_path):
     s.close()
 
 
-def test_record_never_raises_on_garbage_input(store):
+def test_record_never_raises_on_garbage_input(store: ProgressStore) -> None:
     with pytest.warns(ProgressWarning):
         assert store.record(None) is False  # type: ignore[arg-type]
     assert store.attempts() == []  # dropped, not kept
 
 
-def test_an_attempt_with_a_bad_time_is_dropped_and_later_ones_still_recorded(store):
+def test_an_attempt_with_a_bad_time_is_dropped_and_later_ones_still_recorded(
+    store: ProgressStore,
+) -> None:
     bad = Attempt("q1", "question", "t", None, "test", "a", True, "yesterday")  # type: ignore[arg-type]
     with pytest.warns(ProgressWarning, match="could not be written"):
         assert store.record(bad) is False
@@ -367,7 +380,7 @@ def test_an_attempt_with_a_bad_time_is_dropped_and_later_ones_still_recorded(sto
     assert [a.subject for a in store.attempts()] == ["q2"]
 
 
-def test_malformed_rows_are_skipped_with_a_warning(store, db):
+def test_malformed_rows_are_skipped_with_a_warning(store: ProgressStore, db: Path) -> None:
     store.record(att("q1"))
     conn = sqlite3.connect(db)
     conn.execute(
@@ -381,7 +394,7 @@ def test_malformed_rows_are_skipped_with_a_warning(store, db):
 
 
 # ---- schema & migrations ----------------------------------------------------------------
-def test_schema_version_stored(store, db):
+def test_schema_version_stored(store: ProgressStore, db: Path) -> None:
     store.record(att())
     assert user_version(db) == SCHEMA_VERSION == 1
     conn = sqlite3.connect(db)
@@ -389,7 +402,7 @@ def test_schema_version_stored(store, db):
     conn.close()
 
 
-def test_empty_sqlite_file_is_migrated(tmp_path):
+def test_empty_sqlite_file_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "p.db"
     sqlite3.connect(path).close()  # a valid but empty database, user_version 0
     path.touch()
@@ -400,7 +413,9 @@ def test_empty_sqlite_file_is_migrated(tmp_path):
     assert user_version(path) == 1
 
 
-def test_migration_path_upgrades_in_place(store, db, monkeypatch):
+def test_migration_path_upgrades_in_place(
+    store: ProgressStore, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store.record(att("q1"))
     store.close()
     monkeypatch.setattr(progress_store, "SCHEMA_VERSION", 2)
@@ -417,7 +432,9 @@ def test_migration_path_upgrades_in_place(store, db, monkeypatch):
     assert "note" in cols
 
 
-def test_failed_migration_rolls_back(store, db, monkeypatch):
+def test_failed_migration_rolls_back(
+    store: ProgressStore, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store.record(att("q1"))
     store.close()
     monkeypatch.setattr(progress_store, "SCHEMA_VERSION", 2)
@@ -432,7 +449,7 @@ def test_failed_migration_rolls_back(store, db, monkeypatch):
     assert "extra" not in tables  # atomic: nothing half-applied
 
 
-def test_newer_schema_is_not_touched(tmp_path):
+def test_newer_schema_is_not_touched(tmp_path: Path) -> None:
     path = tmp_path / "p.db"
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 99")
@@ -444,7 +461,7 @@ def test_newer_schema_is_not_touched(tmp_path):
 
 
 # ---- concurrency ------------------------------------------------------------------------
-def test_two_stores_on_one_file_recording_alternately(db):
+def test_two_stores_on_one_file_recording_alternately(db: Path) -> None:
     a, b = ProgressStore(db), ProgressStore(db)
     for i in range(10):
         assert (a if i % 2 == 0 else b).record(att(f"q{i}", minutes=i, correct=i % 3 == 0))
@@ -457,7 +474,7 @@ def test_two_stores_on_one_file_recording_alternately(db):
     assert user_version(db) == SCHEMA_VERSION
 
 
-def test_concurrent_writers_from_threads(db):
+def test_concurrent_writers_from_threads(db: Path) -> None:
     n_writers, per_writer = 4, 25
     results: list[bool] = []
     lock = threading.Lock()
@@ -506,7 +523,7 @@ def _fill(store: ProgressStore) -> list[Attempt]:
     return items
 
 
-def test_export_csv(store, tmp_path):
+def test_export_csv(store: ProgressStore, tmp_path: Path) -> None:
     items = _fill(store)
     out = tmp_path / "out" / "progress.csv"
     assert store.export(out) == 3
@@ -530,7 +547,7 @@ def test_export_csv(store, tmp_path):
     assert not list(out.parent.glob(".*tmp"))  # no temp file left behind
 
 
-def test_export_json(store, tmp_path):
+def test_export_json(store: ProgressStore, tmp_path: Path) -> None:
     items = _fill(store)
     out = tmp_path / "progress.JSON"  # suffix inference is case-insensitive
     assert store.export(out) == 3
@@ -552,7 +569,7 @@ def test_export_json(store, tmp_path):
     assert by_topic["exercises"]["mastered"] == 0
 
 
-def test_export_to_stream_and_empty_store(store):
+def test_export_to_stream_and_empty_store(store: ProgressStore) -> None:
     buf = io.StringIO()
     assert store.export(buf, fmt="csv") == 0
     assert buf.getvalue().strip() == "subject,kind,topic,difficulty,mode,answer,correct,at"
@@ -561,7 +578,7 @@ def test_export_to_stream_and_empty_store(store):
     assert json.loads(buf.getvalue())["attempts"] == []
 
 
-def test_export_explicit_fmt_overrides_suffix(store, tmp_path):
+def test_export_explicit_fmt_overrides_suffix(store: ProgressStore, tmp_path: Path) -> None:
     _fill(store)
     out = tmp_path / "progress.txt"
     assert store.export(out, fmt="json") == 3
@@ -569,18 +586,20 @@ def test_export_explicit_fmt_overrides_suffix(store, tmp_path):
 
 
 @pytest.mark.parametrize("dest,fmt", [("p.xml", None), ("p.csv", "xlsx"), ("noext", None)])
-def test_export_bad_format(store, tmp_path, dest, fmt):
+def test_export_bad_format(
+    store: ProgressStore, tmp_path: Path, dest: str, fmt: str | None
+) -> None:
     with pytest.raises(ValueError, match="'csv', 'json'"):
         store.export(tmp_path / dest, fmt=fmt)
     assert not (tmp_path / dest).exists()  # nothing written
 
 
-def test_export_stream_needs_fmt(store):
+def test_export_stream_needs_fmt(store: ProgressStore) -> None:
     with pytest.raises(ValueError, match="allowed formats"):
         store.export(io.StringIO())
 
 
-def test_export_from_damaged_store_writes_session_attempts(tmp_path):
+def test_export_from_damaged_store_writes_session_attempts(tmp_path: Path) -> None:
     bad = tmp_path / "bad.db"
     bad.write_bytes(os.urandom(4096))
     s = ProgressStore(bad)
@@ -591,7 +610,7 @@ def test_export_from_damaged_store_writes_session_attempts(tmp_path):
 
 
 # ---- format_mastery ---------------------------------------------------------------------
-def test_format_mastery_table(store):
+def test_format_mastery_table(store: ProgressStore) -> None:
     _fill(store)
     text = format_mastery(store.mastery(topics=["schedulers"]))
     lines = text.splitlines()
@@ -614,7 +633,7 @@ def test_format_mastery_table(store):
     assert set(lines[1]) == {"-", " "}
 
 
-def test_format_mastery_empty():
+def test_format_mastery_empty() -> None:
     text = format_mastery([])
     assert "No progress recorded yet" in text
     assert "\n" not in text
