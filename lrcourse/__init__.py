@@ -3,7 +3,8 @@
 The public API, for notebooks and scripts:
 
 - ``quiz(topic, mode="practice" | "test")``: the quiz widget (``lrcourse.widgets``);
-- ``grade(question_id, choice)``: grade one answer, returns a ``Feedback`` (``lrcourse.grading``);
+- ``check_answer(question_id, answer)``: check one quiz answer, returns a ``Feedback``
+  (``lrcourse.answer_check``);
 - ``exercise(exercise_id)``: an exercise with ``check``, ``hint``, ``solution`` and
   ``assert_check`` (``lrcourse.exercises``);
 - ``Feedback``: the value every learner-facing call returns.
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from lrcourse.widgets import QuizWidget
 
 __version__ = "0.1.0"
-__all__ = ["Feedback", "__version__", "exercise", "grade", "quiz"]
+__all__ = ["Feedback", "__version__", "check_answer", "exercise", "quiz"]
 
 
 def quiz(topic: str | None = None, **options: Any) -> QuizWidget:
@@ -32,11 +33,11 @@ def quiz(topic: str | None = None, **options: Any) -> QuizWidget:
     return make_quiz(topic, **options)
 
 
-def grade(question_id: str, answer: str | list[str] | None) -> Feedback:
-    """Grade one multiple-choice answer by question id; never raises for a wrong answer."""
-    from lrcourse.grading import grade as grade_answer
+def check_answer(question_id: str, answer: str | float | list[str] | None) -> Feedback:
+    """Check one quiz answer (choice id(s) or a number) by question id; never raises."""
+    from lrcourse.answer_check import check_answer as check
 
-    return grade_answer(question_id, answer)
+    return check(question_id, answer)
 
 
 def exercise(exercise_id: str) -> Exercise:

@@ -7,6 +7,7 @@ raise ``QuizFormatError`` listing them, so a broken bank never loads silently.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -23,9 +24,24 @@ TOPIC_ORDER = ("convergence", "param-groups", "parameter-specific", "schedulers"
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FILE_KEYS = {"schema_version", "topic", "title", "description", "questions"}
 _QUESTION_KEYS = {
-    "id", "difficulty", "multiple", "prompt", "hint", "steps", "answer", "quick_check",
-    "mistakes", "verify", "source", "choices",
+    "id",
+    "difficulty",
+    "multiple",
+    "prompt",
+    "hint",
+    "steps",
+    "answer",
+    "quick_check",
+    "mistakes",
+    "verify",
+    "exempt",
+    "source",
+    "choices",
+    "kind",
+    "value",
+    "tolerance",
 }
+KINDS = ("choice", "numeric")
 _REQUIRED_TEXT = ("prompt", "hint", "answer", "quick_check")
 _CHOICE_KEYS = {"id", "text", "correct", "feedback"}
 _SOURCE_KEYS = {"seed", "item", "errata", "correction"}
@@ -76,6 +92,13 @@ class Source:
 
 @dataclass(frozen=True)
 class Question:
+    """One question. ``kind`` is ``"choice"`` (pick among ``choices``) or ``"numeric"`` (type a
+    number; right when within ``tolerance`` of ``value``, and ``choices`` is empty).
+
+    ``verify`` proves the key by running torch; ``exempt`` is the written reason a question has
+    no proof. A question has exactly one of the two, or neither (then it counts as unproven).
+    """
+
     id: str
     topic: str
     difficulty: str
@@ -90,6 +113,10 @@ class Question:
     verify: str | None = None
     source: Source | None = None
     file: str = ""
+    kind: str = "choice"
+    value: float | None = None
+    tolerance: float | None = None
+    exempt: str | None = None
 
     @property
     def correct_ids(self) -> tuple[str, ...]:
@@ -282,17 +309,104 @@ def _parse_question(raw: Any, topic: str, index: int, out: _Collector) -> Questi
     verify = _text(raw, "verify", qid, out, required=False) or None
     source = _parse_source(raw.get("source"), qid, out)
 
+    kind = raw.get("kind", "choice")
+    if kind not in KINDS:
+        out.add(qid, f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    verify_raw = raw.get("verify")
+    if isinstance(verify_raw, str) and not verify_raw.strip():
+        out.add(qid, "field 'verify' is empty: write a snippet, or give an 'exempt' reason")
+    exempt = _text(raw, "exempt", qid, out, required=False) or None
+    if "exempt" in raw and exempt is None and isinstance(raw["exempt"], str):
+        out.add(qid, "field 'exempt' is empty: say why this question cannot be run")
+    if verify and exempt:
+        out.add(qid, "has both 'verify' and 'exempt': a proven question needs no exemption")
+    choices: list[Choice] = []
+    value: float | None = None
+    tolerance: float | None = None
+    if kind == "numeric":
+        value, tolerance = _parse_numeric(raw, qid, out)
+    elif kind == "choice":
+        for key in ("value", "tolerance"):
+            if key in raw:
+                out.add(qid, f'{key!r} is only for kind = "numeric" questions')
+        choices = _parse_choices(raw, qid, multiple, out)
+    if len(out.problems) > before:
+        return None
+    return Question(
+        id=qid,
+        topic=topic,
+        difficulty=str(difficulty),
+        prompt=texts["prompt"],
+        choices=tuple(choices),
+        hint=texts["hint"],
+        steps=steps,
+        answer=texts["answer"],
+        quick_check=texts["quick_check"],
+        mistakes=mistakes,
+        multiple=multiple,
+        verify=verify,
+        source=source,
+        file=out.file,
+        kind=str(kind),
+        value=value,
+        tolerance=tolerance,
+        exempt=exempt,
+    )
+
+
+def _number(raw: dict[str, Any], key: str, qid: str, out: _Collector) -> float | None:
+    value = raw.get(key)
+    if value is None:
+        out.add(qid, f"missing field {key!r} (a numeric question needs 'value' and 'tolerance')")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        out.add(qid, f"field {key!r} must be a number, got {type(value).__name__}")
+        return None
+    if not math.isfinite(value):
+        out.add(qid, f"field {key!r} must be finite, got {value!r}")
+        return None
+    return float(value)
+
+
+def _parse_numeric(
+    raw: dict[str, Any],
+    qid: str,
+    out: _Collector,
+) -> tuple[float | None, float | None]:
+    if "choices" in raw:
+        out.add(qid, "a numeric question has no choices (it has 'value' and 'tolerance')")
+    if raw.get("multiple"):
+        out.add(qid, "a numeric question cannot be 'multiple'")
+    value = _number(raw, "value", qid, out)
+    tolerance = _number(raw, "tolerance", qid, out)
+    if tolerance is not None and tolerance < 0:
+        out.add(qid, f"'tolerance' must be >= 0, got {tolerance!r}")
+    if value is not None and tolerance is not None and value != 0 and tolerance >= abs(value):
+        out.add(
+            qid,
+            f"'tolerance' {tolerance!r} is as large as the value {value!r}: "
+            "it would accept 0 and answers of the wrong sign",
+        )
+    return value, tolerance
+
+
+def _parse_choices(
+    raw: dict[str, Any],
+    qid: str,
+    multiple: bool,
+    out: _Collector,
+) -> list[Choice]:
     raw_choices = raw.get("choices")
     choices: list[Choice] = []
     if not isinstance(raw_choices, list):
         out.add(qid, "missing [[questions.choices]]")
-    else:
-        for i, rc in enumerate(raw_choices):
-            choice = _parse_choice(rc, qid, i, out)
-            if choice:
-                choices.append(choice)
-        if len(raw_choices) < 2:
-            out.add(qid, f"needs at least two choices, has {len(raw_choices)}")
+        return choices
+    for i, rc in enumerate(raw_choices):
+        choice = _parse_choice(rc, qid, i, out)
+        if choice:
+            choices.append(choice)
+    if len(raw_choices) < 2:
+        out.add(qid, f"needs at least two choices, has {len(raw_choices)}")
     ids = [c.id for c in choices]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         out.add(qid, f"duplicate choice id {dup!r}")
@@ -301,14 +415,7 @@ def _parse_question(raw: Any, topic: str, index: int, out: _Collector) -> Questi
         out.add(qid, f"a single-answer question needs exactly one correct choice, has {n_correct}")
     if multiple and n_correct == 0:
         out.add(qid, "a multiple-answer question needs at least one correct choice")
-    if len(out.problems) > before:
-        return None
-    return Question(
-        id=qid, topic=topic, difficulty=str(difficulty), prompt=texts["prompt"],
-        choices=tuple(choices), hint=texts["hint"], steps=steps, answer=texts["answer"],
-        quick_check=texts["quick_check"], mistakes=mistakes, multiple=multiple, verify=verify,
-        source=source, file=out.file,
-    )
+    return choices
 
 
 def parse_quiz(path: str | os.PathLike[str]) -> tuple[Quiz | None, list[Problem]]:
@@ -343,13 +450,19 @@ def parse_quiz(path: str | os.PathLike[str]) -> tuple[Quiz | None, list[Problem]
         out.add(dup, "duplicate question id in this file")
     if out.problems:
         return None, out.problems
-    quiz = Quiz(topic=topic, title=title, description=description,
-                questions=tuple(q for q in questions if q), file=str(path))
+    quiz = Quiz(
+        topic=topic,
+        title=title,
+        description=description,
+        questions=tuple(q for q in questions if q),
+        file=str(path),
+    )
     return quiz, out.problems
 
 
-def parse_bank(paths: Iterable[str | os.PathLike[str]] | None = None,
-               ) -> tuple[list[Quiz], list[Problem]]:
+def parse_bank(
+    paths: Iterable[str | os.PathLike[str]] | None = None,
+) -> tuple[list[Quiz], list[Problem]]:
     """Parse several quiz files; also report question ids repeated across files."""
     quizzes: list[Quiz] = []
     problems: list[Problem] = []

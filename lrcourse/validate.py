@@ -2,78 +2,76 @@
 
 Each question's ``verify`` snippet runs in its own child process with a time limit (see
 ``lrcourse.sandbox``), so one broken or hanging snippet cannot poison the others. The snippet
-sets ``answer`` to the choice id that torch's behaviour makes correct; a mismatch with the keyed
-choice is reported as ``FILE:QUESTION-ID: keyed B, torch says C``.
+works through ``lrcourse.snippet_kit``: it runs the prompt's own code, reads numbers from the
+choices' own text, names the exceptions it expects, and hands back a verdict that the validator
+compares with the key (``FILE:QUESTION-ID: keyed B, torch says C``).
+
+A question is *proven* when its snippet ran, ran every Python block of the prompt, and agreed
+with the key. A question without a snippet must say why in an ``exempt`` field; exemptions are
+listed in the summary. The share of proven questions among the non-exempt ones must reach
+``floor`` (default 100%), or validation fails.
 """
 
 from __future__ import annotations
 
+import ast
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lrcourse.bank import Problem, Question, parse_bank
 from lrcourse.sandbox import ChildResult, run_many
+from lrcourse.snippet_kit import python_blocks
 
-SNIPPET_TARGET = "lrcourse.validate:run_snippet"
+SNIPPET_TARGET = "lrcourse.snippet_kit:run_snippet"
+DEFAULT_FLOOR = 1.0
 
-
-def pick(value: Any, options: Mapping[str, Any], *, rel: float = 1e-6) -> str:
-    """Return the id in ``options`` whose value equals ``value`` (floats: relative tolerance).
-
-    Available inside verify snippets. When nothing matches, the returned text says what torch
-    produced, so the validator's report shows it.
-    """
-    for choice_id, expected in options.items():
-        if _same(value, expected, rel):
-            return choice_id
-    return f"none of the choices (got {value!r})"
-
-
-def _same(a: Any, b: Any, rel: float) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(_same(x, y, rel) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
-
-
-def run_snippet(payload: dict[str, Any]) -> Any:
-    """Child-process side: execute one verify snippet and return what it set as ``answer``."""
-    namespace: dict[str, Any] = {"pick": pick, "__name__": "__verify__"}
-    exec(compile(payload["code"], f"<verify {payload['id']}>", "exec"), namespace)
-    if "answer" not in namespace:
-        raise LookupError("the snippet did not set `answer`")
-    answer = namespace["answer"]
-    if isinstance(answer, list | tuple):
-        return [str(a) for a in answer]
-    return str(answer)
+_BROAD = {"Exception", "BaseException"}
+_RIGHT = re.compile(r"^\W*(correct|right|yes|exactly)\b", re.IGNORECASE)
+_WRONG = re.compile(r"^\W*(wrong|incorrect|no|not quite|false)\b", re.IGNORECASE)
 
 
 @dataclass
 class Report:
-    """What ``validate`` found: every problem, and how much of the bank was executed."""
+    """What ``validate`` found: every problem, and how much of the bank is proven."""
 
     problems: list[Problem] = field(default_factory=list)
     questions: int = 0
     verified: int = 0
+    proven: int = 0
+    exempt: list[Question] = field(default_factory=list)
+    unproven: list[str] = field(default_factory=list)
     files: int = 0
     ran_verify: bool = True
+    floor: float = DEFAULT_FLOOR
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def coverage(self) -> float:
+        """Proven share of the questions that are not exempt (1.0 when all are exempt)."""
+        counted = self.questions - len(self.exempt)
+        done = self.proven if self.ran_verify else self.verified
+        return done / counted if counted else 1.0
+
     def summary(self) -> str:
-        share = f"{100 * self.verified / self.questions:.0f}%" if self.questions else "0%"
         verdict = "OK" if self.ok else f"{len(self.problems)} problem(s)"
-        how = "verified by running torch" if self.ran_verify else "with verify snippets (not run)"
-        return (f"{verdict}: {self.questions} questions in {self.files} file(s), "
-                f"{self.verified} {how} ({share})")
+        share = f"{100 * self.coverage:.0f}% of {self.questions - len(self.exempt)} non-exempt"
+        if self.ran_verify:
+            how = f"{self.proven} verified by running torch ({share})"
+        else:
+            how = f"{self.verified} with verify snippets (not run) ({share})"
+        lines = [
+            f"{verdict}: {self.questions} questions in {self.files} file(s), {how}, "
+            f"{len(self.exempt)} exempt, floor {100 * self.floor:.0f}%"
+        ]
+        lines += [f"  exempt {q.id}: {q.exempt}" for q in self.exempt]
+        return "\n".join(lines)
 
 
 def _letters(ids: Sequence[str] | str) -> str:
@@ -82,40 +80,160 @@ def _letters(ids: Sequence[str] | str) -> str:
     return "+".join(i.upper() for i in ids) or "nothing"
 
 
+# ---- static checks ------------------------------------------------------------------------
+def lint_snippet(code: str) -> list[str]:
+    """What is wrong with a snippet before it runs: syntax, caught exceptions, typed answers."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        return [f"verify snippet is not valid Python: {exc.msg} (line {exc.lineno})"]
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ExceptHandler):
+            name = ast.unparse(node.type) if node.type else "everything"
+            broad = node.type is None or name in _BROAD or name.endswith(tuple(_BROAD))
+            why = (
+                "a broad handler turns any snippet bug into a verdict"
+                if broad
+                else ("name the expected exception and message with raises(fn, Type, 'message')")
+            )
+            found.append(f"verify snippet catches {name} (line {node.lineno}): {why}")
+        elif (isinstance(node, ast.Name | ast.Attribute) and _name(node) == "suppress") or (
+            isinstance(node, ast.alias) and node.name.split(".")[-1] == "suppress"
+        ):
+            found.append(f"verify snippet uses suppress (line {node.lineno}): use raises(...)")
+        elif (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "answer" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+        ):
+            found.append(
+                f"verify snippet types the answer itself (line {node.lineno}): "
+                "use pick(...), pick_true(...) or numeric_answer(...)"
+            )
+    return found
+
+
+def _name(node: ast.Name | ast.Attribute) -> str:
+    return node.id if isinstance(node, ast.Name) else node.attr
+
+
+def lint_feedback(question: Question) -> list[str]:
+    """Feedback that contradicts the key: 'Correct' on a wrong choice, 'Wrong' on the right one."""
+    found = []
+    for c in question.choices:
+        if c.correct and _WRONG.match(c.feedback):
+            found.append(
+                f"choice {c.letter} is keyed correct but its feedback says "
+                f"{c.feedback.split()[0]!r}"
+            )
+        if not c.correct and _RIGHT.match(c.feedback):
+            found.append(
+                f"choice {c.letter} is keyed wrong but its feedback says {c.feedback.split()[0]!r}"
+            )
+    return found
+
+
+# ---- judging a run --------------------------------------------------------------------------
 def _judge(question: Question, result: ChildResult) -> str | None:
-    """None when torch agrees with the key, else the problem message."""
+    """None when torch agrees with the key (and the prompt's code ran), else the problem."""
     if result.status == "timeout":
         return f"verify snippet timed out ({result.error})"
     if result.status != "ok":
         return f"verify snippet failed: {result.error}"
+    value: dict[str, Any] = result.value
+    missing = sorted(set(range(value["blocks"])) - set(value["ran"]))
+    if missing:
+        listed = ", ".join(str(i) for i in missing)
+        return (
+            f"the snippet never runs prompt code block(s) {listed}: run the code the "
+            "learner reads with run_prompt(index)"
+        )
+    got = value["answer"]
+    if question.kind == "numeric":
+        return _judge_numeric(question, got)
     keyed = sorted(question.correct_ids)
-    got = result.value
-    if question.multiple:
-        said = sorted(got) if isinstance(got, list) else [got]
-        agree = said == keyed
-    else:
-        said = got
-        agree = got == keyed[0]
-    if agree:
+    said = sorted(got) if isinstance(got, list) else [got]
+    if said == keyed:
         return None
-    key = _letters(keyed if question.multiple else keyed[0])
-    return f"keyed {key}, torch says {_letters(said)}"
+    shown_key = _letters(keyed if question.multiple else keyed[0])
+    shown = _letters(said) if len(said) != 1 else _letters(said[0])
+    return f"keyed {shown_key}, torch says {shown}"
 
 
-def validate(paths: Iterable[str | os.PathLike[str]] | None = None, *, run_verify: bool = True,
-             timeout: float = 60.0, workers: int = 2) -> Report:
-    """Check schema rules for the given files or folders, then run every verify snippet."""
+def _judge_numeric(question: Question, got: Any) -> str | None:
+    assert question.value is not None and question.tolerance is not None
+    try:
+        measured = float(got)
+    except (TypeError, ValueError):
+        return f"keyed {question.value!r}, torch says {got}"
+    if math.isfinite(measured) and abs(measured - question.value) <= question.tolerance:
+        return None
+    return f"keyed {question.value!r} ± {question.tolerance!r}, torch says {measured!r}"
+
+
+def _payload(q: Question) -> dict[str, Any]:
+    return {
+        "id": q.id,
+        "code": q.verify,
+        "prompt": q.prompt,
+        "kind": q.kind,
+        "choices": {c.id: c.text for c in q.choices},
+    }
+
+
+def validate(
+    paths: Iterable[str | os.PathLike[str]] | None = None,
+    *,
+    run_verify: bool = True,
+    timeout: float = 60.0,
+    workers: int = 2,
+    floor: float = DEFAULT_FLOOR,
+) -> Report:
+    """Check the schema, lint the snippets and feedback, run every snippet, enforce the floor."""
     quizzes, problems = parse_bank(paths)
-    report = Report(problems=list(problems), files=len(quizzes), ran_verify=run_verify)
+    report = Report(problems=list(problems), files=len(quizzes), ran_verify=run_verify, floor=floor)
     questions = [q for quiz in quizzes for q in quiz.questions]
     report.questions = len(questions)
-    to_run = [q for q in questions if q.verify]
-    report.verified = len(to_run)
+    report.exempt = [q for q in questions if q.exempt]
+    to_run: list[Question] = []
+    for q in questions:
+        found = lint_feedback(q)
+        if q.verify:
+            report.verified += 1
+            found += lint_snippet(q.verify)
+            if not found:
+                to_run.append(q)
+        elif not q.exempt:
+            report.unproven.append(q.id)
+        report.problems += [Problem(q.file, q.id, message) for message in found]
+    rejected = {q.id for q in questions if q.verify} - {q.id for q in to_run}
+    report.unproven += sorted(rejected)
     if run_verify and to_run:
-        jobs = [(SNIPPET_TARGET, {"id": q.id, "code": q.verify}) for q in to_run]
-        for question, result in zip(to_run, run_many(jobs, timeout=timeout, workers=workers),
-                                    strict=True):
+        jobs = [(SNIPPET_TARGET, _payload(q)) for q in to_run]
+        for question, result in zip(
+            to_run, run_many(jobs, timeout=timeout, workers=workers), strict=True
+        ):
             message = _judge(question, result)
             if message:
                 report.problems.append(Problem(question.file, question.id, message))
+                report.unproven.append(question.id)
+            else:
+                report.proven += 1
+    if report.questions and report.coverage < floor:
+        names = ", ".join(sorted(report.unproven)) or "none"
+        where = os.path.commonpath([q.file for q in questions]) if questions else "-"
+        report.problems.append(
+            Problem(
+                where,
+                "coverage",
+                f"{100 * report.coverage:.0f}% of the non-exempt questions are proven, under the "
+                f"floor of {100 * floor:.0f}% (unproven: {names})",
+            )
+        )
     return report
+
+
+def prompt_blocks(question: Question) -> list[str]:
+    """The prompt's Python code blocks, which the snippet must run (for authors and tests)."""
+    return python_blocks(question.prompt)

@@ -24,7 +24,8 @@ import mistune
 
 from lrcourse.bank import Question, load_bank
 from lrcourse.feedback import Feedback
-from lrcourse.grading import Answer, Score, draw_test, grade, score_test, solution_markdown
+from lrcourse.answer_check import Answer, Score, draw_test, score_test, solution_markdown
+from lrcourse.answer_check import check_answer as grade
 from lrcourse.progress import Attempt, ProgressStore, record_attempt
 
 Mode = Literal["practice", "test"]

@@ -1,32 +1,79 @@
-"""`validate` runs every verify snippet with torch and names each disagreement."""
+"""`validate` proves every key by running torch, lints snippets and feedback, enforces a floor.
+
+Each file in tests/data/bank/planted/ is a copy of a real course question with one slip of the
+kind an author makes (a number edited in the prompt or in a choice, a broad ``except``, a typed
+answer, a near-tie, a moved key, ...). Its first line names what ``validate`` must report.
+"""
+
+from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from lrcourse.validate import pick, validate
+from lrcourse.bank import Problem
+from lrcourse.validate import Report, lint_feedback, lint_snippet, validate
 
 ROOT = Path(__file__).resolve().parents[1]
-BAD = ROOT / "tests" / "data" / "bank" / "bad"
+BANK = ROOT / "tests" / "data" / "bank"
+BAD = BANK / "bad"
+PLANTED = sorted((BANK / "planted").glob("*.toml"))
 
 
-def test_pick_matches_floats_lists_and_strings() -> None:
-    assert pick(0.05000000001, {"a": 0.1, "b": 0.05}) == "b"
-    assert pick([0.1, 0.05], {"a": [0.1, 0.1], "b": [0.1, 0.05]}) == "b"
-    assert pick("ValueError", {"a": "TypeError", "b": "ValueError"}) == "b"
-    assert pick(True, {"a": 1, "b": True}) == "b"
-    assert pick(0.0125, {"a": 0.1}) == "none of the choices (got 0.0125)"
+def expected(path: Path) -> str:
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# expect: "), f"{path.name} must start with '# expect: '"
+    return first.removeprefix("# expect: ")
 
 
-def test_planted_wrong_key_is_reported(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def planted_report() -> Report:
+    """One validate run over every planted file (one fork-server start for all of them)."""
+    return validate([BANK / "planted"], timeout=60)
+
+
+def test_there_is_a_planted_fixture_for_each_kind_of_hole() -> None:
+    kinds = {p.stem for p in PLANTED}
+    assert {
+        "prompt-number-changed",
+        "snippet-copies-prompt",
+        "choice-number-changed",
+        "choice-number-mapped",
+        "broad-except",
+        "typed-answer",
+        "snippet-typo",
+        "near-tie",
+        "claims-missing",
+        "exception-message-changed",
+        "feedback-contradicts-key",
+        "unproven",
+        "numeric-value-slip",
+    } <= kinds
+
+
+@pytest.mark.parametrize("path", PLANTED, ids=lambda p: p.stem)
+def test_each_planted_wrong_key_is_caught(planted_report: Report, path: Path) -> None:
+    lines = [str(p) for p in planted_report.problems]
+    mine = [line for line in lines if f"planted-{path.stem}" in line]
+    assert any(expected(path) in line for line in mine), mine
+    assert f"planted-{path.stem}" in planted_report.unproven
+
+
+def test_no_planted_question_counts_as_proven(planted_report: Report) -> None:
+    assert planted_report.proven == 0 and not planted_report.ok
+    assert planted_report.questions == len(PLANTED)
+
+
+def test_planted_wrong_key_is_reported_with_file_and_id(tmp_path: Path) -> None:
     """A question keyed B whose snippet shows torch gives C."""
     (tmp_path / "alpha.toml").write_text(
-        (BAD / "wrong-key.toml").read_text().replace('topic = "wrong-key"', 'topic = "alpha"'))
-    report = validate([tmp_path])
+        (BAD / "wrong-key.toml").read_text().replace('topic = "wrong-key"', 'topic = "alpha"')
+    )
+    report = validate([tmp_path], floor=0.0)
     assert [str(p) for p in report.problems] == [
-        f"{tmp_path / 'alpha.toml'}:alpha-q1: keyed B, torch says C"]
-    assert not report.ok
-    assert report.verified == 1 and report.questions == 6
+        f"{tmp_path / 'alpha.toml'}:alpha-q1: keyed B, torch says C"
+    ]
+    assert report.verified == 1 and report.proven == 0 and report.questions == 6
 
 
 @pytest.mark.slow
@@ -35,24 +82,98 @@ def test_broken_snippets_do_not_poison_the_rest(tmp_path: Path) -> None:
     for name, topic in (("snippet-crash", "crash"), ("snippet-hangs", "hang")):
         text = (BAD / f"{name}.toml").read_text().replace(f'topic = "{name}"', f'topic = "{topic}"')
         (tmp_path / f"{topic}.toml").write_text(text.replace("alpha-", f"{topic}-"))
-    good = (ROOT / "tests" / "data" / "bank" / "good" / "beta.toml")
-    (tmp_path / "beta.toml").write_text(good.read_text())
-    report = validate([tmp_path], timeout=5)
+    (tmp_path / "beta.toml").write_text((BANK / "good" / "beta.toml").read_text())
+    report = validate([tmp_path], timeout=5, floor=0.0)
     lines = sorted(str(p) for p in report.problems)
     assert len(lines) == 2, lines
     assert "crash-q1: verify snippet failed: ZeroDivisionError: division by zero" in lines[0]
     assert "hang-q1: verify snippet timed out" in lines[1]
+    assert report.proven == 1
+
+
+# ---- coverage floor and exemptions ----------------------------------------------------------
+def test_good_bank_is_fully_proven_and_lists_its_exemptions(fixture_bank_dir: Path) -> None:
+    report = validate([fixture_bank_dir])
+    assert report.ok, [str(p) for p in report.problems]
+    assert (report.proven, len(report.exempt), report.coverage) == (2, 10, 1.0)
+    lines = report.summary().splitlines()
+    assert lines[0] == (
+        "OK: 12 questions in 2 file(s), 2 verified by running torch "
+        "(100% of 2 non-exempt), 10 exempt, floor 100%"
+    )
+    assert lines[1] == "  exempt alpha-q2: fixture: arithmetic on literals, nothing in torch to run"
+    assert len(lines) == 11
+
+
+def test_floor_fails_an_unproven_bank_and_a_lower_floor_lets_it_pass(tmp_path: Path) -> None:
+    text = (BANK / "good" / "alpha.toml").read_text()
+    text = text.replace('exempt = "fixture: arithmetic on literals, nothing in torch to run"\n', "")
+    (tmp_path / "alpha.toml").write_text(text)
+    strict = validate([tmp_path])
+    assert [p.subject for p in strict.problems] == ["coverage"]
+    assert "17% of the non-exempt questions are proven, under the floor of 100%" in str(
+        strict.problems[0]
+    )
+    assert "alpha-q2, alpha-q3, alpha-q4, alpha-q5, alpha-q6" in str(strict.problems[0])
+    assert validate([tmp_path], floor=0.15).ok
 
 
 def test_schema_only_mode_runs_nothing(fixture_bank_dir: Path) -> None:
     report = validate([fixture_bank_dir], run_verify=False)
-    assert report.ok and report.verified == 2
-    assert report.summary() == ("OK: 12 questions in 2 file(s), "
-                                "2 with verify snippets (not run) (17%)")
+    assert report.ok and report.verified == 2 and report.proven == 0
+    assert report.summary().splitlines()[0] == (
+        "OK: 12 questions in 2 file(s), 2 with verify snippets (not run) "
+        "(100% of 2 non-exempt), 10 exempt, floor 100%"
+    )
 
 
+# ---- the static lints -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("try:\n    x = 1\nexcept Exception:\n    x = 2\n", "catches Exception"),
+        ("try:\n    x = 1\nexcept:\n    x = 2\n", "catches everything"),
+        ("try:\n    x = 1\nexcept (TypeError, ValueError):\n    x = 2\n", "raises(fn, Type"),
+        ("from contextlib import suppress\n", "uses suppress"),
+        ('answer = "c"\n', "types the answer itself"),
+        ("answer = pick(\n", "not valid Python"),
+    ],
+)
+def test_lint_snippet_rejects(code: str, message: str) -> None:
+    assert any(message in m for m in lint_snippet(code)), lint_snippet(code)
+
+
+def test_lint_snippet_accepts_kit_code() -> None:
+    code = "run = run_prompt(0)\ntry:\n    x = 1\nfinally:\n    x = 2\nanswer = pick(run.lr)\n"
+    assert lint_snippet(code) == []
+
+
+def test_lint_feedback_both_directions(fixture_bank_dir: Path) -> None:
+    from dataclasses import replace
+
+    from lrcourse.bank import load_bank
+
+    q = load_bank([fixture_bank_dir]).question("alpha-q1")
+    assert lint_feedback(q) == []
+    right = replace(q.choices[1], feedback="Wrong: this is a slip.")
+    wrong = replace(q.choices[2], feedback="Correct! Also a slip.")
+    bad = replace(q, choices=(q.choices[0], right, wrong, q.choices[3]))
+    assert lint_feedback(bad) == [
+        "choice B is keyed correct but its feedback says 'Wrong:'",
+        "choice C is keyed wrong but its feedback says 'Correct!'",
+    ]
+
+
+# ---- the course's own bank --------------------------------------------------------------------
 @pytest.mark.slow
-def test_course_bank_validates() -> None:
-    """CI's gate: every keyed answer in quizzes/ agrees with what torch does."""
+def test_course_bank_is_fully_proven() -> None:
+    """CI's gate: every keyed answer in quizzes/ is proven by torch, no question is exempt."""
     report = validate([ROOT / "quizzes"])
     assert report.ok, "\n".join(str(p) for p in report.problems)
+    assert report.coverage == 1.0 and report.proven == report.questions
+    assert report.exempt == [], "exemptions must stay rare; list them in the issue when added"
+
+
+def test_problem_is_printed_as_file_id_message() -> None:
+    line = "q.toml:q1: keyed B, torch says C"
+    assert str(Problem("q.toml", "q1", "keyed B, torch says C")) == line

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from lrcourse.bank import Bank, load_bank
-from lrcourse.grading import draw_test
+from lrcourse.answer_check import draw_test
 from lrcourse.progress import ProgressStore
 from lrcourse.widgets import QuizWidget, quiz
 
