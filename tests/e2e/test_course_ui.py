@@ -152,52 +152,70 @@ def test_explorer_slider_redraws_the_plot(course):
     lp.shot("02_explorer_after_slider", explorer)
 
 
-# ---- practice quiz ----------------------------------------------------------------------------
-def _radio_labels(quiz) -> list[str]:
-    return [
-        " ".join(t.split())
-        for t in quiz.locator(".lrc-choices .widget-radio-box label").all_inner_texts()
-    ]
+# ---- quiz cards -----------------------------------------------------------------------------
+def _choice_labels(quiz) -> list[str]:
+    """The plain-text label of each choice (its checkbox's title, what a screen reader reads)."""
+    labels = quiz.locator(".lrc-choice label.widget-label-basic").evaluate_all(
+        "els => els.map(e => e.textContent.trim())"
+    )
+    assert labels and all(labels), f"choices without a label: {labels}"
+    return labels
+
+
+def _row(quiz, letter: str):
+    return quiz.locator(".lrc-choice").filter(
+        has=quiz.page.locator("label.widget-label-basic", has_text=re.compile(rf"^{letter}\. "))
+    )
 
 
 def _choose(quiz, letter: str) -> None:
-    """Click a choice's label text, as a learner does, and check that its radio got selected."""
+    """Click a choice anywhere on its card row, as a learner does; its box must get ticked."""
     from playwright.sync_api import expect
 
-    label = quiz.locator(".lrc-choices .widget-radio-box label").filter(
-        has_text=re.compile(rf"^\s*{letter}\. ")
-    )
-    expect(label).to_have_count(1)
-    label.click()
-    expect(label.locator("input")).to_be_checked()
+    row = _row(quiz, letter)
+    expect(row).to_have_count(1)
+    row.click()
+    expect(row.locator("input")).to_be_checked()
 
 
-def _obscured_choices(quiz) -> list[str]:
-    """Labels of choices whose radio/checkbox is covered by another element (not clickable)."""
-    quiz.locator(".lrc-choices").scroll_into_view_if_needed()
-    return quiz.locator(".lrc-choices").evaluate(
-        """root => [...root.querySelectorAll('input')].filter(input => {
-            const r = input.getBoundingClientRect();
-            const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
-            return hit !== input;
-        }).map(input => input.closest('label').innerText.slice(0, 60))"""
-    )
+def _first_words(markdown: str, n: int = 4) -> str:
+    """The first few plain words of a Markdown string (what survives rendering)."""
+    words = re.sub(r"[`*_#\[\]]", "", markdown).split()
+    return " ".join(words[:n])
 
 
-def _practice_single_answer_question(quiz):
-    """Move Next until the practice quiz shows a single-answer (radio) question."""
+def _single_answer_question(quiz, prefer_code: bool = True):
+    """Move Next until the quiz shows a single-answer question (one with code if possible)."""
     from playwright.sync_api import expect
 
-    for _ in range(30):
+    first = None
+    for i in range(40):
         expect(quiz.locator(".widget-html.lrc-progress")).to_contain_text("Question")
-        radios = quiz.locator(".lrc-choices input[type=radio]")
-        if radios.count():
-            return _match_question(_radio_labels(quiz))
-        quiz.locator("button.lrc-next").click()
-    pytest.fail("the practice quiz shows no single-answer question")
+        q = _match_question(_choice_labels(quiz))
+        if not q.get("multiple"):
+            first = first or i
+            has_code = any("```" in c["text"] for c in q["choices"])
+            if has_code or not prefer_code:
+                return q
+        nxt = quiz.locator("button.lrc-next")
+        if nxt.is_disabled():
+            break
+        nxt.click()
+        expect(quiz.locator(".widget-html.lrc-progress")).to_contain_text(f"Question {i + 2} ")
+    if first is None:
+        pytest.fail("the practice quiz shows no single-answer question")
+    return _match_question(_choice_labels(quiz))
 
 
-def test_practice_quiz_wrong_then_right_hint_and_solution(course):
+def _line_height_ratio(locator) -> float:
+    """Computed line height / font size of the first paragraph in ``locator``."""
+    return locator.locator("p").first.evaluate(
+        """p => { const s = getComputedStyle(p);
+                  return parseFloat(s.lineHeight) / parseFloat(s.fontSize); }"""
+    )
+
+
+def test_practice_card_colours_feedback_hint_and_solution(course):
     from playwright.sync_api import expect
 
     if course["topic"] is None:
@@ -207,26 +225,39 @@ def test_practice_quiz_wrong_then_right_hint_and_solution(course):
     expect(quiz.locator(".widget-html.lrc-progress")).to_contain_text(
         re.compile(r"Question \d+ of \d+")
     )
-    q = _practice_single_answer_question(quiz)
+    q = _single_answer_question(quiz)
     right, wrong = _letters(q)
     feedback = quiz.locator(".widget-html.lrc-feedback")
 
+    # each choice is shown once, formatted: code choices hold a monospace block
+    assert quiz.locator(".lrc-choice").count() == len(q["choices"])
+    assert quiz.locator(".widget-radio-box").count() == 0
+    if any("```" in c["text"] for c in q["choices"]):
+        pre = quiz.locator(".lrc-choice .lrc-choice-text pre").first
+        expect(pre).to_be_visible()
+        assert "mono" in pre.evaluate("e => getComputedStyle(e).fontFamily").lower()
+    # normal line height (ipywidgets' default double-spaces HTML text: 28 px lines)
+    assert _line_height_ratio(quiz.locator(".widget-html.lrc-prompt")) < 1.7
+    lp.shot("03_practice_card", quiz)
+
     _choose(quiz, wrong[0])
-    quiz.locator("button.lrc-check").click()
-    expect(feedback).to_contain_text("Not yet")
+    expect(feedback).to_contain_text("Not yet")  # graded on the click, no Check button
+    expect(_row(quiz, wrong[0])).to_have_class(re.compile(r"\blrc-wrong\b"))
     wrong_choice = q["choices"][ord(wrong[0]) - ord("A")]
     if wrong_choice.get("feedback"):
         expect(feedback).to_contain_text(_first_words(wrong_choice["feedback"]))
-    lp.shot("03_practice_wrong_answer", quiz)
+    lp.shot("03b_practice_wrong_answer", quiz)
 
     quiz.locator("button.lrc-hint").click()
     expect(quiz.locator(".widget-html.lrc-hint-text")).to_contain_text(_first_words(q["hint"]))
     lp.shot("04_practice_hint", quiz)
 
     _choose(quiz, right[0])
-    quiz.locator("button.lrc-check").click()
     expect(feedback).to_contain_text("Correct")
     expect(feedback).not_to_contain_text("Not yet")
+    expect(_row(quiz, right[0])).to_have_class(re.compile(r"\blrc-right\b"))
+    expect(_row(quiz, wrong[0])).not_to_have_class(re.compile(r"\blrc-wrong\b"))
+    expect(_row(quiz, wrong[0]).locator("input")).not_to_be_checked()
     lp.shot("05_practice_right_answer", quiz)
 
     quiz.locator("button.lrc-solution").click()
@@ -237,57 +268,173 @@ def test_practice_quiz_wrong_then_right_hint_and_solution(course):
     assert course["db"].is_file() and course["db"].stat().st_size > 0
 
 
-def _first_words(markdown: str, n: int = 4) -> str:
-    """The first few plain words of a Markdown string (what survives rendering)."""
-    words = re.sub(r"[`*_#\[\]]", "", markdown).split()
-    return " ".join(words[:n])
+def test_practice_card_keyboard_focus_and_screen_reader_labels(course):
+    from playwright.sync_api import expect
+
+    if course["topic"] is None:
+        pytest.skip("no quizzes/*.toml yet")
+    lp = course["page"]
+    quiz = lp.page.locator(".lrc-quiz.lrc-quiz-practice")
+    quiz.locator("button.lrc-next").click()
+    expect(quiz.locator(".widget-html.lrc-feedback")).to_have_text("")
+    labels = _choice_labels(quiz)
+    # every choice is a checkbox whose accessible name is the choice as plain text
+    for label in labels:
+        box = quiz.get_by_role("checkbox", name=label, exact=True)
+        expect(box).to_have_count(1)
+    first = quiz.locator(".lrc-choice input").first
+    first.focus()
+    lp.page.keyboard.press("Tab")  # to the second choice
+    second_row = quiz.locator(".lrc-choice").nth(1)
+    outline = second_row.evaluate("e => getComputedStyle(e).outlineStyle")
+    assert outline == "solid", f"no visible focus ring on the focused choice ({outline})"
+    lp.shot("05c_practice_keyboard_focus", quiz)
+    lp.page.keyboard.press("Space")
+    expect(second_row.locator("input")).to_be_checked()
+    expect(quiz.locator(".widget-html.lrc-feedback")).to_contain_text(re.compile("Correct|Not yet"))
 
 
 # ---- test mode --------------------------------------------------------------------------------
-def test_test_mode_scores_and_reviews(course):
+def _answer_current(quiz, right_answer: bool) -> bool:
+    """Answer the question on screen (right or wrong); return whether it was right."""
+    from playwright.sync_api import expect
+
+    q = _match_question(_choice_labels(quiz))
+    right, wrong = _letters(q)
+    if q.get("multiple"):
+        for letter in right:
+            _choose(quiz, letter)
+        return True
+    _choose(quiz, right[0] if right_answer else wrong[0])
+    expect(quiz.locator(".widget-html.lrc-feedback")).to_have_text("")  # no feedback in a test
+    return right_answer
+
+
+def test_test_mode_finish_guard_review_and_retake(course):
     from playwright.sync_api import expect
 
     if course["topic"] is None:
         pytest.skip("no quizzes/*.toml yet")
     lp = course["page"]
     quiz = lp.page.locator(".lrc-quiz.lrc-quiz-test")
-    expect(quiz.locator("button.lrc-check")).to_have_count(0)  # no per-question feedback
+    expect(quiz.locator("button.lrc-check")).to_be_hidden()  # no per-question feedback
     progress = quiz.locator(".widget-html.lrc-progress")
     expect(progress).to_contain_text(re.compile(r"Question 1 of \d+"))
     total = int(re.search(r"of (\d+)", progress.inner_text()).group(1))
-    expected, obscured = 0, {}
-    for i in range(total):
-        expect(progress).to_contain_text(f"Question {i + 1} of {total}")
-        radios = quiz.locator(".lrc-choices input[type=radio]")
-        if hidden := _obscured_choices(quiz):
-            obscured[i + 1] = hidden
-            lp.shot(f"08_test_mode_q{i + 1}_choices_overlap", quiz.locator(".lrc-choices"))
-        if radios.count():
-            q = _match_question(_radio_labels(quiz))
-            right, wrong = _letters(q)
-            # answer the even-numbered questions right and the odd ones wrong
-            _choose(quiz, right[0] if i % 2 == 0 else wrong[0])
-            expected += i % 2 == 0
-        else:  # select-all-that-apply: tick exactly the correct boxes
-            labels = [" ".join(t.split()) for t in quiz.locator(".lrc-choice").all_inner_texts()]
-            q = _match_question(labels)
-            right, _ = _letters(q)
-            for letter in right:
-                box = quiz.locator(".lrc-choice").filter(has_text=re.compile(rf"^\s*{letter}\. "))
-                box.locator("label").click()
-                expect(box.locator("input")).to_be_checked()
-            expected += 1
-        if i == 0:
-            lp.shot("06_test_mode_question", quiz)
-        if i < total - 1:
-            quiz.locator("button.lrc-next").click()
+    lp.shot("06_test_mode_question", quiz)
+
+    # Finish with everything blank: the test asks first and scores nothing
+    confirm = quiz.locator(".lrc-confirm")
     quiz.locator("button.lrc-finish").click()
-    score = quiz.locator(".widget-html.lrc-score")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text(f"{total} of {total} questions have no answer")
+    expect(quiz.locator(".widget-html.lrc-score")).to_have_text("")
+    lp.shot("06b_test_finish_guard", quiz)
+    quiz.locator("button.lrc-confirm-cancel").click()
+    expect(confirm).to_be_hidden()
+
+    # answer all but the last question, alternating right and wrong
+    expected = 0
+    for i in range(total - 1):
+        expect(progress).to_contain_text(f"Question {i + 1} of {total}")
+        expected += _answer_current(quiz, right_answer=i % 2 == 0)
+        quiz.locator("button.lrc-next").click()
+    quiz.locator("button.lrc-finish").click()
+    expect(confirm).to_contain_text(f"1 of {total} questions have no answer")
+    quiz.locator("button.lrc-confirm-finish").click()
     pct = round(100 * expected / total)
-    expect(score).to_contain_text(f"Score: {expected}/{total} ({pct}%)")
+    expect(quiz.locator(".widget-html.lrc-score")).to_contain_text(
+        f"Score: {expected}/{total} ({pct}%)"
+    )
     review = quiz.locator(".widget-html.lrc-review")
-    expect(review).to_contain_text(f"Question {total}")
-    expect(review).to_contain_text("correct answer")
-    lp.shot("07_test_mode_score", quiz)
-    # a long choice label must not cover the radio buttons (learners click those)
-    assert not obscured, f"choice inputs covered by other elements, by question: {obscured}"
+    expect(review.locator(".lrc-review-item")).to_have_count(total)
+    expect(review).to_contain_text("Your answer:")
+    expect(review).to_contain_text("You left this blank.")
+    # a wrong answer's review shows both choices' text, its feedback and the worked steps
+    wrong_item = review.locator(".lrc-review-wrong").first
+    expect(wrong_item).to_contain_text("Correct answer:")
+    expect(wrong_item.locator(".lrc-review-feedback")).not_to_have_text("")
+    expect(wrong_item.locator("details.lrc-review-steps ol li").first).to_be_visible()
+    assert _line_height_ratio(review) < 1.7
+    lp.shot("07_test_mode_review", quiz)
+    lp.shot("07a_test_review_only", review)
+
+    # blanks are not recorded: the progress store holds exactly the answered questions
+    import sqlite3
+
+    with sqlite3.connect(course["db"]) as conn:
+        n_test = conn.execute("SELECT COUNT(*) FROM attempts WHERE mode = 'test'").fetchone()[0]
+    assert n_test == total - 1
+
+    # New test: a new seed, a fresh start
+    seed_before = re.search(r"Seed (\d+)", quiz.locator(".lrc-header").inner_text()).group(1)
+    quiz.locator("button.lrc-new-test").click()
+    expect(quiz.locator(".widget-html.lrc-score")).to_have_text("")
+    expect(quiz.locator(".lrc-header")).not_to_contain_text(f"Seed {seed_before}.")
+    expect(progress).to_contain_text(f"Question 1 of {total}")
+    expect(quiz.locator("button.lrc-finish")).to_be_enabled()
+    lp.shot("07b_test_mode_new_test", quiz)
+
+
+# ---- dark theme -------------------------------------------------------------------------------
+_CONTRAST_JS = """el => {
+    const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+    const bg = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e)
+        .backgroundColor); if (c.length >= 3 && (c.length < 4 || c[3] > 0.5)) return c; }
+        return [255, 255, 255]; };
+    const lum = c => { const v = c.slice(0, 3).map(x => { x /= 255;
+        return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+        return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+    const a = lum(rgb(getComputedStyle(el).color)), b = lum(bg(el));
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+def test_dark_theme_buttons_and_text_are_readable(course):
+    if course["topic"] is None:
+        pytest.skip("no quizzes/*.toml yet")
+    lp = course["page"]
+    lp.command("apputils:change-theme", {"theme": "JupyterLab Dark"})
+    lp.page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+    lp.page.wait_for_timeout(500)
+    try:
+        quiz = lp.page.locator(".lrc-quiz.lrc-quiz-practice")
+        ratios = {
+            css: quiz.locator(css).first.evaluate(_CONTRAST_JS)
+            for css in ("button.lrc-hint", "button.lrc-solution", ".lrc-prompt p",
+                        ".lrc-choice-text")
+        }  # fmt: skip
+        lp.shot("08_dark_theme_quiz", quiz)
+        lp.shot("08b_dark_theme_explorer", lp.page.locator(".lrc-explorer"))
+        low = {k: round(v, 2) for k, v in ratios.items() if v < 4.5}
+        assert not low, f"contrast below 4.5:1 in the dark theme: {low}"
+    finally:
+        lp.command("apputils:change-theme", {"theme": "JupyterLab Light"})
+        lp.page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
+
+
+# ---- a saved notebook, reopened -------------------------------------------------------------
+def test_saved_and_reopened_notebook_shows_a_note_not_a_widget_error(course, lab):
+    from playwright.sync_api import expect
+
+    lp = course["page"]
+    lp.command("docmanager:save")
+    lp.page.wait_for_function(
+        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000
+    )
+    saved = (lab.root / FIXTURE).read_text(encoding="utf-8")
+    assert "lrc-saved-note" in saved and "widget-view+json" in saved
+    lab.shutdown_kernels()  # the models die with the kernel, as after closing JupyterLab
+    lp.page.goto("about:blank")
+    lp.open(FIXTURE)  # reopen: a new kernel, no widget models
+    lp.page.wait_for_timeout(3000)  # the widget manager gives up on missing models after 2 s
+    notes = lp.page.locator(".lrc-saved-note")
+    expect(notes.first).to_be_visible()
+    assert notes.count() >= (2 if course["topic"] else 0)
+    expect(notes.first).to_contain_text("run this cell")
+    visible_errors = lp.page.locator(".jp-OutputArea-output").filter(
+        has_text="Error displaying widget"
+    )
+    for i in range(visible_errors.count()):
+        assert not visible_errors.nth(i).is_visible(), "a widget error is visible"
+    lp.shot("09_saved_notebook_reopened")
