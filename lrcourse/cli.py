@@ -1,12 +1,15 @@
 """The ``lrcourse`` command: a thin layer over the Python API.
 
-    lrcourse validate [PATHS ...]        check the question bank and run its verify snippets
-    lrcourse check ID FILE.py [--json]   check a learner's exercise file in a limited child process
-    lrcourse check --list                list the exercises
-    lrcourse grade FOLDER [--out CSV]    grade a folder of student notebooks (sandboxed)
-    lrcourse progress [--export FILE]    per-topic mastery from the local progress store
+    lrcourse validate [PATHS ...]            check the question bank and run its verify snippets
+    lrcourse check ID FILE.py [--json]       check an exercise file (its code runs in a sandbox)
+    lrcourse check --list                    list the exercises
+    lrcourse grade FOLDER --out DIR          grade a folder of student notebooks (isolated)
+    lrcourse merge OUT DIR [DIR ...]         combine the gradebooks of several shards
+    lrcourse progress [--export FILE]        per-topic mastery from the local progress store
+    lrcourse progress --merge FILE ...       one class table from learners' exports
 
-Exit codes: 0 success, 1 a failed check or validation, 2 a usage error.
+Exit codes: 0 success, 1 a failed check or validation, 2 a usage error or a refusal to grade.
+Defaults (timeouts, workers) are read from the functions the commands call.
 """
 
 from __future__ import annotations
@@ -16,6 +19,19 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+SUMMARY = "lrcourse: learn, teach and grade learning-rate strategy in PyTorch"
+
+
+def _default(function: Any, name: str) -> Any:
+    """A keyword default of ``function`` (one home per fact: the API's signature)."""
+    return (function.__kwdefaults__ or {})[name]
+
+
+def _fail(command: str, message: object) -> int:
+    print(f"lrcourse {command}: {message}", file=sys.stderr)
+    return 2
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -31,56 +47,101 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from lrcourse.exercises import UnknownExerciseError, check_file, list_exercises
+    from lrcourse.sandbox import IsolationError
 
     if args.list:
         for ex in list_exercises():
             print(f"{ex.id:22} {ex.title}")
         return 0
     if not args.exercise or not args.file:
-        print("lrcourse check: give an exercise id and a file (or --list)", file=sys.stderr)
-        return 2
+        return _fail("check", "give an exercise id and a file (or --list)")
     try:
-        feedback = check_file(args.exercise, args.file, timeout=args.timeout)
+        feedback = check_file(args.exercise, args.file, timeout=args.timeout,
+                              isolation=args.isolation)
     except UnknownExerciseError as exc:
-        print(f"lrcourse check: {exc.args[0]}", file=sys.stderr)
-        return 2
+        return _fail("check", exc.args[0])
     except FileNotFoundError:
-        print(f"lrcourse check: no such file: {args.file}", file=sys.stderr)
-        return 2
+        return _fail("check", f"no such file: {args.file}")
+    except IsolationError as exc:
+        return _fail("check", exc)
     print(json.dumps(feedback.to_dict(), indent=2) if args.json else feedback)
     return 0 if feedback.passed else 1
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard takes INDEX/COUNT, e.g. 0/4, not {text!r}")
+    if count < 1 or not 0 <= index < count:
+        raise argparse.ArgumentTypeError(f"--shard {text}: need 0 <= INDEX < COUNT")
+    return index, count
+
+
 def _grade(args: argparse.Namespace) -> int:
+    from lrcourse.autograde import (
+        GradeOptions,
+        JournalBusyError,
+        SelfTestError,
+        grade_folder,
+        summary,
+        write_outputs,
+    )
     from lrcourse.exercises import UnknownExerciseError
-    from lrcourse.gradebook import grade_folder, summary, write_csv
+    from lrcourse.sandbox import IsolationError
 
     exercises = args.exercises.split(",") if args.exercises else None
+    options = GradeOptions(timeout=args.timeout, workers=args.jobs, isolation=args.isolation,
+                           regrade=args.regrade, shard=args.shard)
     try:
-        rows, notes = grade_folder(args.folder, exercises=exercises, timeout=args.timeout,
-                                   workers=args.jobs)
-    except (NotADirectoryError, UnknownExerciseError) as exc:
-        print(f"lrcourse grade: {exc}", file=sys.stderr)
-        return 2
-    for note in notes:
+        results = grade_folder(args.folder, args.out, exercises=exercises, options=options,
+                               progress=lambda line: print(line, file=sys.stderr))
+    except (NotADirectoryError, PermissionError, UnknownExerciseError, JournalBusyError,
+            IsolationError, SelfTestError) as exc:
+        return _fail("grade", exc.args[0] if exc.args else exc)
+    for note in results.notes:
         print(f"note: {note}", file=sys.stderr)
-    print(summary(rows))
-    if args.out:
-        print(f"wrote {write_csv(rows, args.out)} row(s) to {args.out}")
+    for record in results.students:
+        for note in record.notes:
+            print(f"note: {record.student}: {note}", file=sys.stderr)
+    print(summary(results))
+    for path in write_outputs(results, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from lrcourse.autograde import JournalBusyError
+    from lrcourse.autograde.merge import merge_gradebooks
+
+    try:
+        paths = merge_gradebooks(args.out, args.shards)
+    except (FileNotFoundError, NotADirectoryError, JournalBusyError, ValueError) as exc:
+        return _fail("merge", exc)
+    for path in paths:
+        print(f"wrote {path}")
     return 0
 
 
 def _progress(args: argparse.Namespace) -> int:
     from lrcourse.bank import TOPIC_ORDER
     from lrcourse.progress import ProgressStore, format_mastery
+    from lrcourse.progress.class_table import format_class_table, merge_exports, write_class_csv
 
+    if args.merge:
+        table = merge_exports(args.merge, topics=TOPIC_ORDER)
+        for problem in table.problems:
+            print(f"lrcourse progress: {problem}", file=sys.stderr)
+        print(format_class_table(table))
+        if args.out:
+            print(f"wrote {write_class_csv(table, args.out)} row(s) to {args.out}")
+        return 1 if table.problems else 0
     store = ProgressStore(args.db)
     if args.export:
         try:
             rows = store.export(args.export, fmt=args.format)
         except ValueError as exc:
-            print(f"lrcourse progress: {exc}", file=sys.stderr)
-            return 2
+            return _fail("progress", exc)
         print(f"wrote {rows} attempt(s) to {args.export}")
         return 0
     print(f"progress store: {store.path}")
@@ -89,14 +150,22 @@ def _progress(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lrcourse", description=__doc__.split("\n\n")[0])
+    """The argument parser of every subcommand."""
+    from lrcourse.autograde.grader import GradeOptions
+    from lrcourse.exercises.source_check import check_file
+    from lrcourse.sandbox.isolation import MODES
+    from lrcourse.validate import validate
+
+    parser = argparse.ArgumentParser(prog="lrcourse", description=SUMMARY)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check the question bank and run its verify snippets")
     p.add_argument("paths", nargs="*", help="quiz files or folders (default: the course bank)")
     p.add_argument("--no-run", action="store_true", help="check the schema only")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds per verify snippet")
-    p.add_argument("--jobs", type=int, default=2, help="snippets run at once")
+    p.add_argument("--timeout", type=float, default=_default(validate, "timeout"),
+                   help="seconds per verify snippet")
+    p.add_argument("--jobs", type=int, default=_default(validate, "workers"),
+                   help="snippets run at once")
     p.set_defaults(func=_validate)
 
     p = sub.add_parser("check", help="check an exercise solution file")
@@ -104,21 +173,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", type=Path, help="the learner's .py file")
     p.add_argument("--list", action="store_true", help="list the exercises")
     p.add_argument("--json", action="store_true", help="print the feedback as JSON")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds before a time-out")
+    p.add_argument("--timeout", type=float, default=_default(check_file, "timeout"),
+                   help="seconds before a time-out")
+    p.add_argument("--isolation", choices=MODES, default=_default(check_file, "isolation"),
+                   help="sandbox isolation (strict refuses to run without every layer)")
     p.set_defaults(func=_check)
 
+    defaults = GradeOptions()
     p = sub.add_parser("grade", help="grade a folder of student notebooks")
     p.add_argument("folder", type=Path, help="FOLDER/<student>.ipynb or FOLDER/<student>/*.ipynb")
-    p.add_argument("--out", type=Path, help="write the gradebook to this CSV file")
-    p.add_argument("--exercises", help="comma-separated ids (default: every tagged exercise)")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds per exercise cell")
-    p.add_argument("--jobs", type=int, default=2, help="cells checked at once")
+    p.add_argument("--out", type=Path, required=True,
+                   help="output folder: journal, grades.csv, scores.csv (resumable)")
+    p.add_argument("--exercises", help="comma-separated ids (default: every exercise)")
+    p.add_argument("--timeout", type=float, default=defaults.timeout,
+                   help="seconds per answer cell")
+    p.add_argument("--jobs", type=int, default=defaults.workers,
+                   help="sandbox workers (default: the CPUs available to this process)")
+    p.add_argument("--isolation", choices=("strict", "trusted"), default=defaults.isolation,
+                   help="strict (default) refuses to grade unless every isolation layer holds; "
+                   "trusted grades with what this machine offers")
+    p.add_argument("--regrade", action="store_true",
+                   help="grade again what the journal already holds")
+    p.add_argument("--shard", type=_shard, default=defaults.shard,
+                   help="grade only shard INDEX of COUNT (e.g. 0/4), stable by student name")
     p.set_defaults(func=_grade)
 
-    p = sub.add_parser("progress", help="show or export per-topic mastery")
+    p = sub.add_parser("merge", help="combine the output folders of several grading shards")
+    p.add_argument("out", type=Path, help="the combined output folder")
+    p.add_argument("shards", nargs="+", type=Path, help="the shards' output folders")
+    p.set_defaults(func=_merge)
+
+    p = sub.add_parser("progress", help="show, export or merge per-topic mastery")
     p.add_argument("--db", help="progress store (default: $LRCOURSE_PROGRESS_DB or the user's)")
     p.add_argument("--export", help="write every attempt to this .csv or .json file")
     p.add_argument("--format", choices=("csv", "json"), help="export format (default: suffix)")
+    p.add_argument("--merge", nargs="+", metavar="FILE",
+                   help="learners' exports (.csv/.json) to merge into one class table")
+    p.add_argument("--out", help="with --merge: also write the class table as CSV")
     p.set_defaults(func=_progress)
     return parser
 

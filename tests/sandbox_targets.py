@@ -124,3 +124,76 @@ def network(payload: dict) -> dict:
     except OSError as exc:
         loopback = f"{type(exc).__name__}: {exc}"
     return {"interfaces": names, "loopback": loopback}
+
+
+def forge_every_fd(payload: dict) -> None:
+    """Write a forged 'success' answer to every descriptor, then exit without a result."""
+    forged = b'{"nonce": "0", "status": "ok", "value": "forged", "error": null, "stdout": "", '
+    forged += b'"stderr": "", "seconds": 0}\n'
+    for fd in range(3, 256):
+        try:
+            os.write(fd, forged)
+        except OSError:
+            pass
+    os._exit(0)
+
+
+def pid(payload: dict) -> dict:
+    """This child's pid and its worker's."""
+    return {"pid": os.getpid(), "worker": os.getppid()}
+
+
+def fork_many(payload: dict) -> dict:
+    """Start up to payload['count'] sleeping processes; count how many the limits allow."""
+    started, refused = 0, False
+    children = []
+    for _ in range(int(payload["count"])):
+        try:
+            child = os.fork()
+        except OSError:
+            refused = True
+            break
+        if child == 0:
+            time.sleep(30)
+            os._exit(0)
+        children.append(child)
+        started += 1
+    return {"started": started, "refused": refused}
+
+
+def memory_in_processes(payload: dict) -> dict:
+    """Fork payload['processes'] children that each touch payload['mib'] MiB; count those that
+    finished (the others were killed)."""
+    children = []
+    for _ in range(int(payload["processes"])):
+        child = os.fork()
+        if child == 0:
+            block = bytearray(int(payload["mib"]) << 20)
+            for i in range(0, len(block), 4096):
+                block[i] = 1
+            time.sleep(2)
+            os._exit(0)
+        children.append(child)
+    completed = 0
+    for child in children:
+        _, status = os.waitpid(child, 0)
+        completed += os.waitstatus_to_exitcode(status) == 0
+    return {"completed": completed}
+
+
+def vandal(payload: dict) -> dict:
+    """Try to change things outside the job: a file, /tmp, the installed package."""
+    import lrcourse
+
+    for path, text in ((payload["victim"], "vandalised"), (payload["leak"], "leak")):
+        try:
+            with open(path, "w") as handle:
+                handle.write(text)
+        except OSError:
+            pass
+    try:
+        with open(lrcourse.__file__, "a"):
+            writable = True
+    except OSError:
+        writable = False
+    return {"package_writable": writable}

@@ -11,7 +11,7 @@ from typing import Any
 def _readable(path: str) -> bool:
     try:
         if os.path.isdir(path):
-            os.listdir(path)
+            return bool(os.listdir(path))  # an empty folder (a covered one) shows nothing
         else:
             with open(path, "rb") as handle:
                 handle.read(1)
@@ -41,3 +41,11 @@ def facts(payload: dict[str, Any]) -> dict[str, Any]:
         "readable": {p: _readable(p) for p in paths},
         "environment": sorted(os.environ),
     }
+
+
+def run_code(payload: dict[str, Any]) -> Any:
+    """Execute ``payload["code"]`` (source text) and return ``payload["call"](payload["args"])``
+    from its namespace: untrusted code under the worker's isolation, as a grading job runs it."""
+    namespace: dict[str, Any] = {"__name__": "__job__"}
+    exec(compile(str(payload["code"]), "<job>", "exec"), namespace)
+    return namespace[str(payload["call"])](payload.get("args", {}))
