@@ -19,7 +19,7 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 DIFFICULTIES = ("easy", "medium", "hard")
-TOPIC_ORDER = ("convergence", "param-groups", "parameter-specific", "schedulers")
+TOPIC_ORDER = ("convergence", "param-groups", "parameter-specific", "schedulers", "at-scale")
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FILE_KEYS = {"schema_version", "topic", "title", "description", "questions"}
