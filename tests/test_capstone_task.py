@@ -1,0 +1,102 @@
+"""The capstone's open task: strategies run in an arena with a step budget, judged by outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import torch
+from torch import nn
+
+from lrcourse.capstone_task import Arena, BudgetExceeded, Fit, judge, table
+from lrcourse.data import Split
+
+
+def toy_task() -> Split:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(96, 4, generator=g)
+    y = (x[:, 0] + x[:, 1] > 0).long()
+    return Split(x[:64], y[:64], x[64:], y[64:], 2, "toy")
+
+
+def make_model(seed: int) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+
+
+ARENA = Arena(make_model, toy_task(), epochs=4, batch_size=16, seeds=(0, 1), device="cpu")
+
+
+def sgd(lr: float) -> Callable[[nn.Module, Fit], object]:
+    def strategy(model: nn.Module, fit: Fit) -> None:
+        fit(torch.optim.SGD(model.parameters(), lr=lr), ARENA.epochs)
+
+    strategy.__name__ = f"sgd {lr:g}"
+    return strategy
+
+
+def test_budget_and_scores() -> None:
+    assert (ARENA.steps_per_epoch, ARENA.budget) == (4, 16)
+    score = ARENA.score(sgd(0.1))
+    assert score.steps == (16, 16) and len(score.accuracies) == 2
+    assert score.label == "sgd 0.1" and 0.0 <= score.mean <= 1.0
+    assert ARENA.score(sgd(0.1)) == score  # same seeds, same outcome
+
+
+def test_two_stages_within_budget_are_allowed() -> None:
+    def two_stage(model: nn.Module, fit: Fit) -> None:
+        head = list(model.children())[-1]
+        fit(torch.optim.SGD(head.parameters(), lr=0.1), 1)
+        fit(torch.optim.SGD(model.parameters(), lr=0.1), 3)
+
+    assert ARENA.score(two_stage).steps == (16, 16)
+
+
+def test_over_budget_and_outside_steps_are_refused() -> None:
+    def greedy(model: nn.Module, fit: Fit) -> None:
+        fit(torch.optim.SGD(model.parameters(), lr=0.1), 3)
+        fit(torch.optim.SGD(model.parameters(), lr=0.1), 2)
+
+    with pytest.raises(BudgetExceeded, match="only 4 of the 16 are left"):
+        ARENA.run(greedy, 0)
+
+    def sneaky(model: nn.Module, fit: Fit) -> None:
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        model(torch.ones(1, 4)).sum().backward()
+        opt.step()
+        fit(opt, ARENA.epochs)
+
+    with pytest.raises(BudgetExceeded, match="1 time\\(s\\) outside fit"):
+        ARENA.run(sneaky, 0)
+
+
+def test_judge_passes_a_better_strategy_and_fails_a_worse_one() -> None:
+    given = {"sgd 1e-4": sgd(1e-4)}
+    assert judge(sgd(0.5), given, ARENA).passed
+    worse = judge(sgd(1e-5), {"sgd 0.5": sgd(0.5)}, ARENA)
+    assert worse.status == "incorrect" and worse.title == "Not better than sgd 0.5 yet."
+    assert len(worse.details) == 2 and worse.hint
+
+
+def test_judge_turns_learner_failures_into_feedback() -> None:
+    def broken(model: nn.Module, fit: Fit) -> None:
+        raise ZeroDivisionError("oops")
+
+    def idle(model: nn.Module, fit: Fit) -> None:
+        return None
+
+    def greedy(model: nn.Module, fit: Fit) -> None:
+        fit(torch.optim.SGD(model.parameters(), lr=0.1), ARENA.epochs + 1)
+
+    given = {"sgd 0.1": sgd(0.1)}
+    assert judge(broken, given, ARENA).title == "Your strategy raised ZeroDivisionError."
+    assert judge(idle, given, ARENA).status == "not-attempted"
+    over = judge(greedy, given, ARENA)
+    assert over.status == "incorrect" and "16 optimizer steps" in (over.hint or "")
+
+
+def test_table_lists_each_strategy() -> None:
+    text = table(ARENA.leaderboard({"a": sgd(0.5), "b": sgd(1e-5)}))
+    lines = text.splitlines()
+    assert lines[0].startswith("strategy") and len(lines) == 3
+    assert lines[1].startswith("a ") or lines[1].startswith("b ")
