@@ -5,13 +5,16 @@ scheduler on a dummy optimizer and steps it in the documented order (read the lr
 optimizer will use, ``optimizer.step()``, then ``scheduler.step()``).
 
 ``schedule_explorer(kind)`` returns a ``ScheduleExplorer`` (an ``ipywidgets.VBox``) with a
-family dropdown, one slider per parameter and a PNG plot that redraws on every change.
+family dropdown, one slider per parameter the family uses, a log-scale switch and a PNG plot
+that redraws on every change. Each family is one entry of the ``FAMILIES`` registry: its
+label, its sliders and how to build the torch scheduler.
 Every control carries a stable CSS class so a browser test can drive it:
 
 ========================  ==========================================
 ``lrc-explorer``          the root box
 ``lrc-explorer-kind``     the scheduler-family dropdown
 ``lrc-explorer-<param>``  one slider per parameter, e.g. ``lrc-explorer-step-size``
+``lrc-explorer-log``      the "log scale" checkbox for the lr axis
 ``lrc-explorer-plot``     the ``Image`` widget holding the PNG curve
 ``lrc-explorer-caption``  an HTML line repeating the plot title as text
 ========================  ==========================================
@@ -22,22 +25,41 @@ from __future__ import annotations
 import html
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from torch.optim import lr_scheduler
+from torch.optim.lr_scheduler import LRScheduler
 
+from lrcourse.display_fallback import LIVE_CLASS, display_with_note
 from lrcourse.training import lr_trace as trace_optimizer
 
-__all__ = ["KINDS", "PARAMS", "ScheduleExplorer", "lr_trace", "schedule_explorer", "title_for"]
+__all__ = [
+    "FAMILIES",
+    "KINDS",
+    "PARAMS",
+    "Family",
+    "ScheduleExplorer",
+    "family",
+    "lr_trace",
+    "schedule_explorer",
+    "title_for",
+]
 
 
 @dataclass(frozen=True)
 class Param:
-    """One slider: the keyword ``lr_trace`` reads, its range and its default."""
+    """One slider: the keyword ``lr_trace`` reads, its range and its default.
+
+    ``within_steps`` marks a parameter counted in steps that must stay inside the run: its
+    slider's maximum follows the ``steps`` slider (a milestone past the last step would never
+    be reached).
+    """
 
     name: str
     label: str
@@ -46,106 +68,143 @@ class Param:
     max: float
     step: float
     kind: str = "float"  # "float" | "int" | "log" | "range"
+    within_steps: bool = False
 
     @property
     def css(self) -> str:
         return "lrc-explorer-" + self.name.replace("_", "-")
 
 
-_COMMON = (
-    Param("lr", "base lr", 0.1, -3.0, 0.0, 0.1, "log"),
-    Param("num_steps", "steps", 60, 10, 200, 1, "int"),
-)
+Build = Callable[[torch.optim.Optimizer, dict[str, Any], int], LRScheduler]
 
-#: scheduler family id -> human label
-KINDS: dict[str, str] = {
-    "steplr": "StepLR",
-    "multisteplr": "MultiStepLR",
-    "exponentiallr": "ExponentialLR",
-    "cosineannealinglr": "CosineAnnealingLR",
-    "warmup-cosine": "LinearLR warmup + cosine (SequentialLR)",
-    "onecyclelr": "OneCycleLR",
-    "cosine-warm-restarts": "CosineAnnealingWarmRestarts",
+
+@dataclass(frozen=True)
+class Family:
+    """One scheduler family: its label, its own sliders and how to build it.
+
+    ``uses_base_lr`` is False for a scheduler that ignores the optimizer's lr (OneCycleLR sets
+    its own from ``max_lr``), so the explorer offers no base-lr slider for it.
+    """
+
+    label: str
+    params: tuple[Param, ...]
+    build: Build
+    uses_base_lr: bool = True
+
+    def controls(self) -> tuple[Param, ...]:
+        """Every slider this family shows, the common ones first."""
+        common = (_BASE_LR, _STEPS) if self.uses_base_lr else (_STEPS,)
+        return (*common, *self.params)
+
+
+_BASE_LR = Param("lr", "base lr", 0.1, -3.0, 0.0, 0.1, "log")
+_STEPS = Param("num_steps", "steps", 60, 10, 200, 1, "int")
+_COMMON = (_BASE_LR, _STEPS)
+
+
+def _warmup_cosine(opt: torch.optim.Optimizer, q: dict[str, Any], n: int) -> LRScheduler:
+    warmup = max(1, min(int(q["warmup_steps"]), n - 1))
+    return lr_scheduler.SequentialLR(
+        opt,
+        [
+            lr_scheduler.LinearLR(opt, start_factor=q["start_factor"], total_iters=warmup),
+            lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, n - warmup), eta_min=q["eta_min"]),
+        ],
+        milestones=[warmup],
+    )
+
+
+#: scheduler family id -> its registry entry (label, sliders, builder): one place per family
+FAMILIES: dict[str, Family] = {
+    "steplr": Family(
+        "StepLR",
+        (
+            Param("step_size", "step_size", 10, 1, 50, 1, "int", within_steps=True),
+            Param("gamma", "gamma", 0.5, 0.05, 0.95, 0.05),
+        ),
+        lambda o, q, n: lr_scheduler.StepLR(o, step_size=int(q["step_size"]), gamma=q["gamma"]),
+    ),
+    "multisteplr": Family(
+        "MultiStepLR",
+        (
+            Param("milestones", "milestones", (20, 40), 1, 199, 1, "range", within_steps=True),
+            Param("gamma", "gamma", 0.1, 0.05, 0.95, 0.05),
+        ),
+        lambda o, q, n: lr_scheduler.MultiStepLR(
+            o, milestones=sorted({int(m) for m in q["milestones"]}), gamma=q["gamma"]
+        ),
+    ),
+    "exponentiallr": Family(
+        "ExponentialLR",
+        (Param("gamma", "gamma", 0.95, 0.8, 0.999, 0.001),),
+        lambda o, q, n: lr_scheduler.ExponentialLR(o, gamma=q["gamma"]),
+    ),
+    "cosineannealinglr": Family(
+        "CosineAnnealingLR",
+        (
+            Param("t_max", "T_max", 40, 1, 200, 1, "int", within_steps=True),
+            Param("eta_min", "eta_min", 0.0, 0.0, 0.05, 0.001),
+        ),
+        lambda o, q, n: lr_scheduler.CosineAnnealingLR(
+            o, T_max=int(q["t_max"]), eta_min=q["eta_min"]
+        ),
+    ),
+    "warmup-cosine": Family(
+        "LinearLR warmup + cosine (SequentialLR)",
+        (
+            Param("warmup_steps", "warmup", 10, 1, 100, 1, "int", within_steps=True),
+            Param("start_factor", "start_factor", 0.01, 0.001, 1.0, 0.001),
+            Param("eta_min", "eta_min", 0.0, 0.0, 0.05, 0.001),
+        ),
+        _warmup_cosine,
+    ),
+    "onecyclelr": Family(
+        "OneCycleLR",
+        (
+            Param("max_lr", "max_lr", 0.1, -3.0, 0.0, 0.1, "log"),
+            Param("pct_start", "pct_start", 0.3, 0.05, 0.95, 0.05),
+            Param("div_factor", "div_factor", 25.0, 1.0, 100.0, 1.0),
+        ),
+        lambda o, q, n: lr_scheduler.OneCycleLR(
+            o,
+            max_lr=q["max_lr"],
+            total_steps=n,
+            pct_start=q["pct_start"],
+            div_factor=q["div_factor"],
+        ),
+        uses_base_lr=False,
+    ),
+    "cosine-warm-restarts": Family(
+        "CosineAnnealingWarmRestarts",
+        (
+            Param("t_0", "T_0", 10, 1, 100, 1, "int", within_steps=True),
+            Param("t_mult", "T_mult", 2, 1, 4, 1, "int"),
+            Param("eta_min", "eta_min", 0.0, 0.0, 0.05, 0.001),
+        ),
+        lambda o, q, n: lr_scheduler.CosineAnnealingWarmRestarts(
+            o, T_0=int(q["t_0"]), T_mult=int(q["t_mult"]), eta_min=q["eta_min"]
+        ),
+    ),
 }
 
-#: scheduler family id -> its own parameters (the common ``lr`` and ``num_steps`` come first)
-PARAMS: dict[str, tuple[Param, ...]] = {
-    "steplr": (
-        Param("step_size", "step_size", 10, 1, 50, 1, "int"),
-        Param("gamma", "gamma", 0.5, 0.05, 0.95, 0.05),
-    ),
-    "multisteplr": (
-        Param("milestones", "milestones", (20, 40), 1, 199, 1, "range"),
-        Param("gamma", "gamma", 0.1, 0.05, 0.95, 0.05),
-    ),
-    "exponentiallr": (Param("gamma", "gamma", 0.95, 0.8, 0.999, 0.001),),
-    "cosineannealinglr": (
-        Param("t_max", "T_max", 40, 1, 200, 1, "int"),
-        Param("eta_min", "eta_min", 0.0, 0.0, 0.05, 0.001),
-    ),
-    "warmup-cosine": (
-        Param("warmup_steps", "warmup", 10, 1, 100, 1, "int"),
-        Param("start_factor", "start_factor", 0.01, 0.001, 1.0, 0.001),
-        Param("eta_min", "eta_min", 0.0, 0.0, 0.05, 0.001),
-    ),
-    "onecyclelr": (
-        Param("max_lr", "max_lr", 0.1, -3.0, 0.0, 0.1, "log"),
-        Param("pct_start", "pct_start", 0.3, 0.05, 0.95, 0.05),
-        Param("div_factor", "div_factor", 25.0, 1.0, 100.0, 1.0),
-    ),
-    "cosine-warm-restarts": (
-        Param("t_0", "T_0", 10, 1, 100, 1, "int"),
-        Param("t_mult", "T_mult", 2, 1, 4, 1, "int"),
-        Param("eta_min", "eta_min", 0.0, 0.0, 0.05, 0.001),
-    ),
-}
+#: scheduler family id -> human label (derived from ``FAMILIES``)
+KINDS: dict[str, str] = {k: f.label for k, f in FAMILIES.items()}
+#: scheduler family id -> its own parameters (derived from ``FAMILIES``)
+PARAMS: dict[str, tuple[Param, ...]] = {k: f.params for k, f in FAMILIES.items()}
+
+
+def family(kind: str) -> Family:
+    """The registry entry for ``kind``; the one place an unknown kind is reported."""
+    try:
+        return FAMILIES[kind]
+    except KeyError:
+        raise ValueError(
+            f"unknown scheduler kind {kind!r}; expected one of {sorted(FAMILIES)}"
+        ) from None
 
 
 def _defaults(kind: str) -> dict[str, Any]:
-    return {p.name: p.default for p in (*_COMMON, *PARAMS[kind])}
-
-
-def _build(kind: str, optimizer: torch.optim.Optimizer, q: dict[str, Any], num_steps: int):
-    """Create the torch scheduler for ``kind`` with the parameters ``q``."""
-    if kind == "steplr":
-        return lr_scheduler.StepLR(optimizer, step_size=int(q["step_size"]), gamma=q["gamma"])
-    if kind == "multisteplr":
-        return lr_scheduler.MultiStepLR(
-            optimizer, milestones=sorted({int(m) for m in q["milestones"]}), gamma=q["gamma"]
-        )
-    if kind == "exponentiallr":
-        return lr_scheduler.ExponentialLR(optimizer, gamma=q["gamma"])
-    if kind == "cosineannealinglr":
-        return lr_scheduler.CosineAnnealingLR(
-            optimizer, T_max=int(q["t_max"]), eta_min=q["eta_min"]
-        )
-    if kind == "warmup-cosine":
-        warmup = max(1, min(int(q["warmup_steps"]), num_steps - 1))
-        return lr_scheduler.SequentialLR(
-            optimizer,
-            [
-                lr_scheduler.LinearLR(
-                    optimizer, start_factor=q["start_factor"], total_iters=warmup
-                ),
-                lr_scheduler.CosineAnnealingLR(
-                    optimizer, T_max=max(1, num_steps - warmup), eta_min=q["eta_min"]
-                ),
-            ],
-            milestones=[warmup],
-        )
-    if kind == "onecyclelr":
-        return lr_scheduler.OneCycleLR(
-            optimizer,
-            max_lr=q["max_lr"],
-            total_steps=num_steps,
-            pct_start=q["pct_start"],
-            div_factor=q["div_factor"],
-        )
-    if kind == "cosine-warm-restarts":
-        return lr_scheduler.CosineAnnealingWarmRestarts(
-            optimizer, T_0=int(q["t_0"]), T_mult=int(q["t_mult"]), eta_min=q["eta_min"]
-        )
-    raise ValueError(f"unknown scheduler kind {kind!r}; expected one of {sorted(KINDS)}")
+    return {p.name: p.default for p in (*_COMMON, *family(kind).params)}
 
 
 def lr_trace(
@@ -158,8 +217,7 @@ def lr_trace(
     real scheduler: element ``i`` is ``optimizer.param_groups[0]["lr"]`` just before the
     ``i``-th ``optimizer.step()``.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown scheduler kind {kind!r}; expected one of {sorted(KINDS)}")
+    fam = family(kind)
     q = _defaults(kind)
     unknown = set(params or {}) - set(q)
     if unknown:
@@ -170,7 +228,7 @@ def lr_trace(
         raise ValueError("num_steps must be at least 1")
     dummy = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([dummy], lr=float(q["lr"]), momentum=0.9)
-    scheduler = _build(kind, optimizer, q, n)
+    scheduler = fam.build(optimizer, q, n)
     return [float(group_lrs[0]) for group_lrs in trace_optimizer(optimizer, scheduler, n)]
 
 
@@ -183,10 +241,15 @@ def _fmt(value: Any) -> str:
 
 
 def title_for(kind: str, params: dict[str, Any]) -> str:
-    """The plot title: the family and every parameter value, e.g. ``StepLR(step_size=10, ...)``."""
-    label = KINDS[kind].split(" (")[0]
-    args = ", ".join(f"{p.label}={_fmt(params[p.name])}" for p in PARAMS[kind])
-    return f"{label}({args}) · lr={_fmt(params['lr'])} · {params['num_steps']} steps"
+    """The plot title: the family and every parameter value, e.g. ``StepLR(step_size=10, ...)``.
+
+    The base lr is named only for families that use it (OneCycleLR sets its own lrs).
+    """
+    fam = family(kind)
+    label = fam.label.split(" (")[0]
+    args = ", ".join(f"{p.label}={_fmt(params[p.name])}" for p in fam.params)
+    lr = f" · lr={_fmt(params['lr'])}" if fam.uses_base_lr else ""
+    return f"{label}({args}){lr} · {params['num_steps']} steps"
 
 
 def _slider(p: Param) -> widgets.Widget:
@@ -225,23 +288,28 @@ def _slider(p: Param) -> widgets.Widget:
     return w
 
 
-class ScheduleExplorer(widgets.VBox):
-    """Dropdown + sliders + plot. Read ``trace``, ``params`` and ``title`` in tests.
+class ScheduleExplorer(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
+    """Dropdown + sliders + log-scale switch + plot. Read ``trace``, ``params`` and ``title``.
 
-    ``sliders`` maps parameter name -> slider for the *current* family; changing the dropdown
-    swaps them. Every change recomputes ``trace`` with ``lr_trace`` and redraws ``plot``.
+    ``sliders`` maps parameter name -> slider for the *current* family, and holds only what
+    that family uses (no base lr for OneCycleLR); changing the dropdown swaps them. Sliders
+    counted in steps cannot go past the last step. Every change recomputes ``trace`` with
+    ``lr_trace`` and redraws ``plot``.
     """
 
     def __init__(self, kind: str = "steplr") -> None:
-        if kind not in KINDS:
-            raise ValueError(f"unknown scheduler kind {kind!r}; expected one of {sorted(KINDS)}")
+        family(kind)
         self.kind = widgets.Dropdown(
-            options=[(label, k) for k, label in KINDS.items()],
+            options=[(f.label, k) for k, f in FAMILIES.items()],
             value=kind,
             description="scheduler",
             layout=widgets.Layout(width="420px"),
         )
         self.kind.add_class("lrc-explorer-kind")
+        self.log_scale = widgets.Checkbox(
+            value=False, description="log scale (lr axis)", indent=False
+        )
+        self.log_scale.add_class("lrc-explorer-log")
         self._all: dict[str, dict[str, widgets.Widget]] = {}
         self.sliders: dict[str, widgets.Widget] = {}
         self.slider_box = widgets.VBox()
@@ -253,10 +321,15 @@ class ScheduleExplorer(widgets.VBox):
         self.trace: list[float] = []
         self.title = ""
         self.redraws = 0
-        super().__init__([self.kind, self.slider_box, self.caption, self.plot])
+        super().__init__([self.kind, self.slider_box, self.log_scale, self.caption, self.plot])
         self.add_class("lrc-explorer")
+        self.add_class(LIVE_CLASS)
         self.kind.observe(self._on_kind, names="value")
+        self.log_scale.observe(lambda _: self.redraw(), names="value")
         self._show(kind)
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        display_with_note("Schedule explorer", self._repr_mimebundle_())
 
     # ---- state --------------------------------------------------------------------------
     @property
@@ -276,7 +349,7 @@ class ScheduleExplorer(widgets.VBox):
     # ---- internals ----------------------------------------------------------------------
     def _sliders_for(self, kind: str) -> dict[str, widgets.Widget]:
         if kind not in self._all:
-            made = {p.name: _slider(p) for p in (*_COMMON, *PARAMS[kind])}
+            made = {p.name: _slider(p) for p in family(kind).controls()}
             for w in made.values():
                 w.observe(self._on_change, names="value")
             self._all[kind] = made
@@ -285,26 +358,44 @@ class ScheduleExplorer(widgets.VBox):
     def _show(self, kind: str) -> None:
         self.sliders = self._sliders_for(kind)
         self.slider_box.children = tuple(self.sliders.values())
+        self._limit()
         self.redraw()
+
+    def _limit(self) -> bool:
+        """Keep step-counted sliders inside the run; True when a value had to move."""
+        steps = int(self.sliders["num_steps"].value)
+        moved = False
+        for p in family(self.kind.value).params:
+            if not p.within_steps:
+                continue
+            w = self.sliders[p.name]
+            top = steps - 1 if p.kind == "range" else steps
+            before = w.value
+            w.max = max(int(p.min) + 1, min(int(p.max), top))  # ipywidgets clamps the value
+            moved = moved or w.value != before
+        return moved
 
     def _on_kind(self, change: dict[str, Any]) -> None:
         self._show(change["new"])
 
     def _on_change(self, change: dict[str, Any]) -> None:
-        if change["owner"] in self.sliders.values():
-            self.redraw()
+        if change["owner"] not in self.sliders.values():
+            return
+        if change["owner"] is self.sliders["num_steps"]:
+            self._limit()
+        self.redraw()
 
     def redraw(self) -> None:
         """Recompute the trace with torch and redraw the PNG and the caption."""
         kind, params = self.kind.value, self.params
+        self.title = title_for(kind, {"lr": _BASE_LR.default, **params})
         try:
             self.trace = lr_trace(kind, params)
-            self.title = title_for(kind, params)
             error = ""
         except (ValueError, ZeroDivisionError) as exc:  # e.g. a parameter torch rejects
-            self.trace, self.title = [], title_for(kind, params)
+            self.trace = []
             error = f"{type(exc).__name__}: {exc}"
-        self.plot.value = _render_png(self.trace, self.title, error)
+        self.plot.value = render_png(self.trace, self.title, error, log=self.log_scale.value)
         lo = f"{min(self.trace):.3g}" if self.trace else "-"
         hi = f"{max(self.trace):.3g}" if self.trace else "-"
         self.caption.value = f"<code>{html.escape(self.title)}</code><br>lr range [{lo}, {hi}]" + (
@@ -313,16 +404,30 @@ class ScheduleExplorer(widgets.VBox):
         self.redraws += 1
 
 
-def _render_png(trace: list[float], title: str, error: str = "") -> bytes:
-    fig = Figure(figsize=(7, 3.2), dpi=90)
+def render_png(trace: list[float], title: str, error: str = "", *, log: bool = False) -> bytes:
+    """The lr curve as PNG bytes: integer step ticks, optional log lr axis, white background.
+
+    On a log axis, steps where the lr is 0 cannot be drawn; the plot says how many were left
+    out. The opaque white background keeps the dark text readable in a dark theme too.
+    """
+    fig = Figure(figsize=(7, 3.2), dpi=90, facecolor="white")
     ax = fig.add_subplot()
     if trace:
-        ax.plot(range(len(trace)), trace, marker=".", markersize=3, linewidth=1.2)
-        ax.set_ylim(bottom=0)
+        points = [(i, v) for i, v in enumerate(trace) if v > 0 or not log]
+        ax.plot([i for i, _ in points], [v for _, v in points], marker=".", markersize=3,
+                linewidth=1.2)  # fmt: skip
+        if log and points:
+            ax.set_yscale("log")
+            if len(points) < len(trace):
+                ax.text(0.99, 0.02, f"{len(trace) - len(points)} step(s) at lr=0 not shown",
+                        ha="right", va="bottom", fontsize=8, transform=ax.transAxes)  # fmt: skip
+        else:
+            ax.set_ylim(bottom=0)
     else:
         ax.text(0.5, 0.5, error, ha="center", va="center", wrap=True, transform=ax.transAxes)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("step (0-based count of optimizer.step() calls)")
-    ax.set_ylabel("lr used")
+    ax.set_ylabel("lr used" + (" (log scale)" if log else ""))
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -8,7 +8,16 @@ import pytest
 import torch
 from torch.optim import lr_scheduler
 
-from lrcourse.explorer import KINDS, PARAMS, ScheduleExplorer, lr_trace, schedule_explorer
+from lrcourse.explorer import (
+    FAMILIES,
+    KINDS,
+    PARAMS,
+    ScheduleExplorer,
+    family,
+    lr_trace,
+    render_png,
+    schedule_explorer,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -111,8 +120,62 @@ def test_dropdown_swaps_sliders_and_redraws():
     assert w.redraws == n
 
 
-def test_every_kind_builds_a_widget_with_one_slider_per_param():
+def test_every_kind_builds_a_widget_with_one_slider_per_param_it_uses():
     for kind in KINDS:
         w = ScheduleExplorer(kind)
-        assert set(w.sliders) == {"lr", "num_steps", *(p.name for p in PARAMS[kind])}
+        base = {"lr"} if FAMILIES[kind].uses_base_lr else set()
+        assert set(w.sliders) == {*base, "num_steps", *(p.name for p in PARAMS[kind])}
         assert w.trace and bytes(w.plot.value).startswith(PNG_MAGIC)
+
+
+def test_onecycle_offers_no_base_lr_slider_and_max_lr_moves_the_curve():
+    w = schedule_explorer("onecyclelr")
+    assert "lr" not in w.sliders and "lr=" not in w.title.split(")")[-1]
+    before = list(w.trace)
+    w.sliders["max_lr"].value = 0.01
+    assert max(w.trace) == pytest.approx(0.01) and max(before) == pytest.approx(0.1)
+    assert "max_lr=0.01" in w.caption.value
+
+
+def test_step_counted_sliders_stay_inside_the_run():
+    w = schedule_explorer("multisteplr")
+    w.set(num_steps=30)
+    milestones = w.sliders["milestones"]
+    assert milestones.max == 29 and max(milestones.value) <= 29
+    milestones.value = (5, 200)  # asking for a milestone past the end is clamped
+    assert max(w.params["milestones"]) <= 29
+    w.kind.value = "steplr"
+    w.set(num_steps=12)
+    assert w.sliders["step_size"].max == 12 and w.sliders["step_size"].value <= 12
+    w.set(num_steps=200)
+    assert w.sliders["step_size"].max == 50  # the parameter's own limit again
+
+
+def test_log_scale_switch_redraws_and_skips_zero_lrs():
+    w = schedule_explorer("cosineannealinglr")
+    w.set(t_max=20, num_steps=40)
+    linear = bytes(w.plot.value)
+    w.log_scale.value = True
+    assert bytes(w.plot.value) != linear and "lrc-explorer-log" in w.log_scale._dom_classes
+    png = render_png([1.0, 0.5, 0.0, 0.25], "t", log=True)
+    assert png.startswith(PNG_MAGIC)
+
+
+def test_one_registry_entry_per_family_and_one_place_for_unknown_kinds():
+    assert set(FAMILIES) == set(KINDS) == set(PARAMS)
+    assert family("steplr").label == "StepLR"
+    with pytest.raises(ValueError, match="unknown scheduler kind 'nope'"):
+        family("nope")
+    with pytest.raises(ValueError, match="unknown scheduler kind 'nope'"):
+        ScheduleExplorer("nope")
+
+
+def test_display_publishes_a_note_then_the_widget(monkeypatch):
+    import IPython.display
+
+    published = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: published.append(obj))
+    schedule_explorer()._ipython_display_()
+    note, widget = published
+    assert "Schedule explorer" in note["text/plain"] and "run this cell" in note["text/plain"]
+    assert "application/vnd.jupyter.widget-view+json" in widget

@@ -53,7 +53,7 @@ def _match_question(labels: list[str]) -> dict:
     shown = [_norm(re.sub(r"^[A-Z]\.\s*", "", label)) for label in labels]
     best, best_hits = None, -1
     for q in _bank_questions():
-        texts = [_norm(c["text"]) for c in q["choices"]]
+        texts = [_norm(c["text"]) for c in q.get("choices", [])]
         if len(texts) != len(shown):
             continue
         hits = sum(1 for a, b in zip(texts, shown, strict=True) if a == b or a.startswith(b[:40]))
@@ -152,13 +152,43 @@ def test_explorer_slider_redraws_the_plot(course):
     lp.shot("02_explorer_after_slider", explorer)
 
 
+def test_explorer_limits_onecycle_controls_and_log_scale(course):
+    from playwright.sync_api import expect
+
+    lp = course["page"]
+    explorer = lp.page.locator(".lrc-explorer")
+    caption = explorer.locator(".widget-html.lrc-explorer-caption")
+    explorer.locator(".lrc-explorer-kind select").select_option(label="MultiStepLR")
+    expect(caption).to_contain_text("MultiStepLR(milestones=[20, 40]")
+    # fewer steps than the second milestone: the milestones follow the last step
+    handle = explorer.locator(".lrc-explorer-num-steps .noUi-handle")
+    handle.focus()
+    lp.page.keyboard.press("Home")  # the minimum, 10 steps
+    expect(explorer.locator(".lrc-explorer-num-steps .widget-readout")).to_have_text("10")
+    expect(caption).to_contain_text("10 steps")
+    text = caption.inner_text()
+    milestones = [int(m) for m in re.search(r"milestones=\[(\d+), (\d+)\]", text).groups()]
+    assert max(milestones) <= 9, f"a milestone past the last step: {text}"
+    lp.shot("02b_explorer_milestones_limited", explorer)
+
+    explorer.locator(".lrc-explorer-kind select").select_option(label="OneCycleLR")
+    expect(caption).to_contain_text("OneCycleLR(max_lr=0.1")
+    expect(explorer.locator(".lrc-explorer-lr")).to_have_count(0)  # OneCycleLR ignores it
+    expect(explorer.locator(".lrc-explorer-max-lr")).to_be_visible()
+    plot = explorer.locator("img.lrc-explorer-plot")
+    before = plot.get_attribute("src")
+    explorer.locator(".lrc-explorer-log input").check()
+    expect(plot).not_to_have_attribute("src", before or "")
+    lp.shot("02c_explorer_onecycle_log_scale", explorer)
+
+
 # ---- quiz cards -----------------------------------------------------------------------------
 def _choice_labels(quiz) -> list[str]:
     """The plain-text label of each choice (its checkbox's title, what a screen reader reads)."""
     labels = quiz.locator(".lrc-choice label.widget-label-basic").evaluate_all(
         "els => els.map(e => e.textContent.trim())"
     )
-    assert labels and all(labels), f"choices without a label: {labels}"
+    assert all(labels), f"choices without a label: {labels}"
     return labels
 
 
@@ -191,7 +221,8 @@ def _single_answer_question(quiz, prefer_code: bool = True):
     first = None
     for i in range(40):
         expect(quiz.locator(".widget-html.lrc-progress")).to_contain_text("Question")
-        q = _match_question(_choice_labels(quiz))
+        labels = _choice_labels(quiz)
+        q = _match_question(labels) if labels else {"multiple": True}  # numeric: skip
         if not q.get("multiple"):
             first = first or i
             has_code = any("```" in c["text"] for c in q["choices"])
@@ -299,7 +330,13 @@ def _answer_current(quiz, right_answer: bool) -> bool:
     """Answer the question on screen (right or wrong); return whether it was right."""
     from playwright.sync_api import expect
 
-    q = _match_question(_choice_labels(quiz))
+    labels = _choice_labels(quiz)
+    if not labels:  # a numeric question: type a number far from any key, press Enter
+        box = quiz.locator(".lrc-numeric input")
+        box.fill("123456789")
+        box.press("Enter")
+        return False
+    q = _match_question(labels)
     right, wrong = _letters(q)
     if q.get("multiple"):
         for letter in right:
@@ -351,7 +388,11 @@ def test_test_mode_finish_guard_review_and_retake(course):
     expect(review).to_contain_text("Your answer:")
     expect(review).to_contain_text("You left this blank.")
     # a wrong answer's review shows both choices' text, its feedback and the worked steps
-    wrong_item = review.locator(".lrc-review-wrong").first
+    wrong_item = (
+        review.locator(".lrc-review-wrong")
+        .filter(has=lp.page.locator(".lrc-review-feedback"))
+        .first
+    )
     expect(wrong_item).to_contain_text("Correct answer:")
     expect(wrong_item.locator(".lrc-review-feedback")).not_to_have_text("")
     expect(wrong_item.locator("details.lrc-review-steps ol li").first).to_be_visible()
@@ -430,7 +471,7 @@ def test_saved_and_reopened_notebook_shows_a_note_not_a_widget_error(course, lab
     lp.page.wait_for_timeout(3000)  # the widget manager gives up on missing models after 2 s
     notes = lp.page.locator(".lrc-saved-note")
     expect(notes.first).to_be_visible()
-    assert notes.count() >= (2 if course["topic"] else 0)
+    assert notes.count() == (3 if course["topic"] else 1)  # two quizzes and the explorer
     expect(notes.first).to_contain_text("run this cell")
     visible_errors = lp.page.locator(".jp-OutputArea-output").filter(
         has_text="Error displaying widget"
