@@ -9,17 +9,28 @@ environment variable ``LRCOURSE_DEVICE`` override the choice (``cpu``, ``cuda``,
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import warnings
+import weakref
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 ENV_VAR = "LRCOURSE_DEVICE"
 MAX_THREADS = 4
 DEFAULT_THREADS = 1
+#: attribute ``place`` sets on every parameter it moved: the device it chose
+PLACED_ATTR = "_lrcourse_device"
+#: an optimizer counts as a training run once it has made this many steps with gradients
+RUN_MIN_STEPS = 5
+#: ... on at least this many parameter elements (smaller ones are torch demos, not training)
+RUN_MIN_ELEMENTS = 100
+_T = TypeVar("_T")
 
 
 def _mps_available() -> bool:
@@ -135,3 +146,84 @@ def seed_everything(seed: int = 0) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+# ---- placing a model and its data -----------------------------------------------------------
+def place(obj: _T, device: torch.device | str | None = None) -> _T:
+    """Move a model, a tensor or a data split to the live cells' device and return it.
+
+    ``device`` defaults to ``pick_device()``. A module is moved in place (its parameters keep
+    their identity, so an optimizer built before or after both work) and each of its
+    parameters is marked with the device chosen, which is how a device audit (see
+    ``start_audit``) knows a training run went through this helper. Anything else with a
+    ``.to(device)`` method (a tensor, ``lrcourse.data.Split``) is returned moved.
+    """
+    dev = pick_device() if device is None else torch.device(device)
+    if isinstance(obj, torch.nn.Module):
+        obj.to(dev)
+        for p in obj.parameters():
+            setattr(p, PLACED_ATTR, str(dev))
+        return obj
+    to = getattr(obj, "to", None)
+    if to is None:
+        raise TypeError(f"cannot place a {type(obj).__name__}: it has no .to(device) method")
+    moved: _T = to(dev)
+    if isinstance(moved, torch.nn.Parameter):
+        setattr(moved, PLACED_ATTR, str(dev))
+    return moved
+
+
+# ---- auditing where training runs -----------------------------------------------------------
+_audit: dict[str, Any] = {}
+
+
+def _on_optimizer_step(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+    if os.getpid() != _audit.get("pid"):
+        return  # a forked child (e.g. an exercise check's sandbox) is not the lesson
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    if not any(p.grad is not None for p in params):
+        return  # a scheduler demo stepping an optimizer with no gradients trains nothing
+    seen: weakref.WeakKeyDictionary[torch.optim.Optimizer, int] = _audit["steps"]
+    steps = seen.get(optimizer, 0) + 1
+    seen[optimizer] = steps
+    if steps != RUN_MIN_STEPS or sum(p.numel() for p in params) < RUN_MIN_ELEMENTS:
+        return
+    record = {
+        "optimizer": type(optimizer).__name__,
+        "elements": sum(p.numel() for p in params),
+        "devices": sorted({str(p.device) for p in params}),
+        "placed": all(hasattr(p, PLACED_ATTR) for p in params),
+        "picked": str(pick_device()),
+    }
+    with open(_audit["path"], "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def start_audit(path: str | os.PathLike[str]) -> None:
+    """Record every training run of this process to ``path``, one JSON line per run.
+
+    A training run is an optimizer that makes ``RUN_MIN_STEPS`` steps with gradients on at
+    least ``RUN_MIN_ELEMENTS`` parameter elements. Its line gives the devices of its
+    parameters, whether ``place`` put them there, and the device ``pick_device()`` chooses.
+    Tests call this in a notebook's kernel to prove its training runs on the picked device.
+    Calling it again switches to the new path.
+    """
+    _audit.update(path=str(path), pid=os.getpid(), steps=weakref.WeakKeyDictionary())
+    if "handle" not in _audit:
+        _audit["handle"] = register_optimizer_step_post_hook(_on_optimizer_step)
+
+
+def stop_audit() -> None:
+    """Stop recording training runs."""
+    handle = _audit.pop("handle", None)
+    if handle is not None:
+        handle.remove()
+    _audit.clear()
+
+
+def read_audit(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The runs ``start_audit`` recorded at ``path`` (none when the file does not exist)."""
+    p = Path(path)
+    if not p.exists():
+        return []
+    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line]
