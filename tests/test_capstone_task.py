@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import torch
@@ -24,6 +25,7 @@ def make_model(seed: int) -> nn.Module:
     return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
 
 
+ROOT = Path(__file__).resolve().parents[1]
 ARENA = Arena(make_model, toy_task(), epochs=4, batch_size=16, seeds=(0, 1), device="cpu")
 
 
@@ -100,3 +102,35 @@ def test_table_lists_each_strategy() -> None:
     lines = text.splitlines()
     assert lines[0].startswith("strategy") and len(lines) == 3
     assert lines[1].startswith("a ") or lines[1].startswith("b ")
+
+
+# ---- the capstone notebook's open task is solvable --------------------------------------------
+@pytest.mark.slow
+def test_capstone_reference_solution_passes_and_starter_does_not() -> None:
+    """Run lesson 06 with its open-task cell as shipped, then with the solution it reveals.
+
+    (conftest points the kernel's progress store at a temporary file.)
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    from lrcourse.snippet_kit import python_blocks
+
+    path = ROOT / "notebooks" / "06_capstone.ipynb"
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]  # nbformat is untyped
+    tagged = {t: i for i, c in enumerate(nb.cells) for t in c.metadata.get("tags", [])}
+    task, solution = tagged["capstone-open-task"], tagged["capstone-solution"]
+    (reference,) = python_blocks(nb.cells[solution].source)
+    verdicts = []
+    for source in (nb.cells[task].source, reference):
+        run = nbformat.from_dict(nb)  # type: ignore[no-untyped-call]  # nbformat is untyped
+        run.cells[task].source = source
+        NotebookClient(
+            run,
+            timeout=600,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
+        shown = run.cells[task + 1].outputs[0]["data"]["text/plain"]
+        verdicts.append(shown.split("status='")[1].split("'")[0])
+    assert verdicts == ["incorrect", "correct"]
