@@ -77,6 +77,8 @@ class LessonWait:
     cells_s: list[float]
     reading_s: float
     errors: list[str] = field(default_factory=list)
+    stdout: dict[str, str] = field(default_factory=dict)
+    """Each code cell's printed text, by cell id."""
 
     @property
     def wait_s(self) -> float:
@@ -215,7 +217,16 @@ def lesson_wait(path: Path, env: dict[str, str], *, reading: bool) -> LessonWait
                 begin = time.perf_counter()
                 client.execute_cell(cell, index)
                 waits.append(time.perf_counter() - begin)
-    return LessonWait(path.name, kernel_start, waits, paused, _errors(nb))
+    printed = {
+        str(cell.get("id", index)): "".join(
+            out.get("text", "")
+            for out in cell.get("outputs", [])
+            if out.get("output_type") == "stream" and out.get("name") == "stdout"
+        )
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+    }
+    return LessonWait(path.name, kernel_start, waits, paused, _errors(nb), printed)
 
 
 def render(rows: list[NotebookRun], device: str) -> str:
