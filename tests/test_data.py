@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_digits_arrays_are_identical_to_scikit_learns() -> None:
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # type: ignore[import-untyped]  # no stubs
 
     bunch = load_digits()
     x, y = data.load_digits_arrays()
