@@ -1,30 +1,122 @@
-"""Matplotlib figures for the lessons.
+"""Matplotlib figures for the lessons, made to be read.
 
-Every function builds a new Figure, closes it in pyplot (so Jupyter's inline backend does not
-show it a second time) and returns it: put the call last in a cell, or ``display(fig)``.
-Nothing here calls ``plt.show()``.
+* Runs drawn on one axes get distinct line styles and markers, so a curve that lies on top of
+  another is still visible, and every legend entry matches a line you can find.
+* Epoch and step axes get integer ticks; a log axis is used only when the values span at
+  least a decade (a narrower range reads better on a linear axis).
+* Sizes suit a 1024 px wide browser: at most two panels side by side, 8.5 inches wide.
+* Figures keep an opaque white background, so their dark text stays readable in JupyterLab's
+  dark theme.
+
+Every function builds a new ``LessonFigure``, closes it in pyplot (so Jupyter's inline backend
+does not show it a second time) and returns it: put the call last in a cell, or
+``display(fig)``. A ``LessonFigure`` displays itself as a PNG rendered in one pass
+(``render_png``): the inline backend's ``bbox_inches="tight"`` draws every figure twice, once
+to measure it and once to save it; here the layout engine places everything during the one
+draw. Nothing here calls ``plt.show()``.
 """
 
 from __future__ import annotations
 
+import io
 import math
-from collections.abc import Mapping, Sequence
-from typing import Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from lrcourse.training import History, RangeTest
 
+#: (line style, marker) per run, in order; cycled when there are more runs
+STYLES: tuple[tuple[Any, str], ...] = (
+    ("-", "o"),
+    ("--", "s"),
+    (":", "^"),
+    ("-.", "D"),
+    ((0, (5, 1, 1, 1)), "v"),  # dash patterns: (offset, (on, off, ...))
+    ((0, (1, 1)), "P"),
+)
+MAX_COLUMNS = 2
+WIDTH_IN = 8.5
+
+
+class LessonFigure(Figure):
+    """A Figure that shows itself in a notebook as a PNG rendered in a single pass."""
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        from IPython.display import display
+
+        bundle = {"image/png": render_png(self), "text/plain": repr(self)}
+        display(bundle, raw=True)  # type: ignore[no-untyped-call]  # IPython has no hints
+
+
+def render_png(fig: Figure, dpi: float | None = None) -> bytes:
+    """The figure as PNG bytes, drawn once (no ``bbox_inches="tight"`` second pass)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor="white")
+    return buf.getvalue()
+
+
+def _figure(rows: int = 1, cols: int = 1, height: float = 3.6) -> tuple[LessonFigure, Any]:
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(WIDTH_IN if cols > 1 else 7.0, height * rows),
+        squeeze=False,
+        FigureClass=LessonFigure,
+        facecolor="white",
+    )
+    assert isinstance(fig, LessonFigure)
+    return fig, axes
+
 
 def _finish(fig: Figure) -> Figure:
-    fig.tight_layout()
+    """Lay the figure out once, now, and close it in pyplot.
+
+    A layout engine attached to a figure lays it out again inside every ``savefig`` with an
+    extra draw. Run once here and detached, the layout is kept and a save draws once.
+    """
+    ConstrainedLayoutEngine().execute(fig)
     plt.close(fig)
     return fig
 
 
-def _loss_line(ax: Axes, hist: History, per: Literal["step", "epoch"], label: str) -> None:
+def style(index: int) -> dict[str, Any]:
+    """Line style and marker for the ``index``-th run on an axes."""
+    ls, marker = STYLES[index % len(STYLES)]
+    return {"linestyle": ls, "marker": marker, "markersize": 4, "markevery": 0.1}
+
+
+def use_log_scale(values: Iterable[float]) -> bool:
+    """True when positive ``values`` span at least one decade (then a log axis helps)."""
+    finite = [v for v in values if math.isfinite(v) and v > 0]
+    return bool(finite) and max(finite) / min(finite) >= 10
+
+
+def _log_y(ax: Axes, values: Sequence[float]) -> None:
+    """A log y axis labelled with plain numbers (0.5, 2), never as 2×10⁰."""
+    ax.set_yscale("log")
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    finite = [v for v in values if math.isfinite(v) and v > 0]
+    if finite and math.log10(max(finite) / min(finite)) <= 2:
+        ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        ax.yaxis.set_minor_formatter(plain)
+    else:
+        ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _integer_ticks(ax: Axes) -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+
+
+def _loss_line(
+    ax: Axes, hist: History, per: Literal["step", "epoch"], label: str, index: int
+) -> list[float]:
     if per == "epoch" and not hist.diverged:
         xs = list(range(1, len(hist.epoch_loss) + 1))
         ys = hist.epoch_loss
@@ -32,7 +124,7 @@ def _loss_line(ax: Axes, hist: History, per: Literal["step", "epoch"], label: st
         ys = hist.step_loss
         xs = list(range(len(ys)))
     finite = [(x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(y)]
-    line = ax.plot([x for x, _ in finite], [y for _, y in finite], label=label)[0]
+    line = ax.plot([x for x, _ in finite], [y for _, y in finite], label=label, **style(index))[0]
     if hist.diverged and finite:
         x_last, y_last = finite[-1]
         ax.plot([x_last], [y_last], marker="x", markersize=10, color=line.get_color())
@@ -45,6 +137,7 @@ def _loss_line(ax: Axes, hist: History, per: Literal["step", "epoch"], label: st
             va="center",
             color=line.get_color(),
         )
+    return [y for _, y in finite]
 
 
 def plot_losses(
@@ -55,24 +148,36 @@ def plot_losses(
     separate: bool = False,
     title: str = "Training loss",
 ) -> Figure:
-    """Loss curves of several runs: on one axes, or side by side (``separate=True``).
+    """Loss curves of several runs: on one axes, or one panel each (``separate=True``).
 
     A run that diverged is drawn up to its last finite loss and marked with an ``x`` and the
     step where the loss became ``nan``/``inf``. Diverged runs are always drawn per step.
+    ``log=True`` asks for a log loss axis; it is used where the losses span a decade or more.
+    Separate panels wrap after two per row.
     """
     n = len(histories)
-    cols = n if separate else 1
-    fig, axes = plt.subplots(1, cols, figsize=(4.2 * cols if separate else 7, 3.6), squeeze=False)
+    cols = min(n, MAX_COLUMNS) if separate else 1
+    rows = math.ceil(n / cols) if separate else 1
+    fig, axes = _figure(rows, cols, height=3.2 if separate else 3.6)
+    flat = list(axes.flat)
+    values: dict[int, list[float]] = {}
     for i, (name, hist) in enumerate(histories.items()):
-        ax = axes[0, i if separate else 0]
-        _loss_line(ax, hist, per, name)
+        slot = i if separate else 0
+        ax = flat[slot]
+        values.setdefault(slot, []).extend(_loss_line(ax, hist, per, name, i))
         if separate:
             ax.set_title(name)
-    for ax in axes[0]:
+    everything = [v for vs in values.values() for v in vs]
+    log_axis = log and use_log_scale(everything)  # one choice for all panels: comparable
+    for slot, ax in enumerate(flat):
+        if slot not in values:
+            ax.set_visible(False)  # an empty panel of an odd count
+            continue
         ax.set_xlabel("optimizer step" if per == "step" else "epoch")
         ax.set_ylabel("training loss")
-        if log:
-            ax.set_yscale("log")
+        if log_axis:
+            _log_y(ax, values[slot])
+        _integer_ticks(ax)
         ax.grid(alpha=0.3)
         if not separate:
             ax.legend()
@@ -93,7 +198,8 @@ def plot_lr_schedule(
     """The lr of each param group over time.
 
     ``lrs`` is a ``History`` (its recorded ``step_lrs``/``epoch_lrs``) or rows of per-group lrs
-    such as ``lr_trace`` returns.
+    such as ``lr_trace`` returns. ``log=True`` asks for a log lr axis, used when the lrs span
+    a decade or more.
     """
     if isinstance(lrs, History):
         rows = lrs.step_lrs if per == "step" else lrs.epoch_lrs
@@ -101,13 +207,16 @@ def plot_lr_schedule(
         rows = [list(r) for r in lrs]
     n_groups = len(rows[0]) if rows else 0
     names = list(group_names) if group_names else [f"group {g}" for g in range(n_groups)]
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+    fig, axes = _figure()
+    ax = axes[0, 0]
     for g in range(n_groups):
-        ax.plot([row[g] for row in rows], label=names[g], drawstyle="steps-post")
+        ax.plot([row[g] for row in rows], label=names[g], drawstyle="steps-post", **style(g))
     ax.set_xlabel("optimizer step" if per == "step" else "epoch")
     ax.set_ylabel("lr used")
-    if log:
-        ax.set_yscale("log")
+    flat_lrs = [v for row in rows for v in row]
+    if log and use_log_scale(flat_lrs):
+        _log_y(ax, flat_lrs)
+    _integer_ticks(ax)
     ax.grid(alpha=0.3)
     ax.legend()
     ax.set_title(title)
@@ -116,16 +225,17 @@ def plot_lr_schedule(
 
 def plot_lr_range_test(result: RangeTest, *, title: str = "LR range test") -> Figure:
     """Smoothed loss against lr (log scale), with the suggested lr and the minimum marked."""
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    ax.plot(result.lrs, result.raw_losses, color="0.8", lw=1, label="mini-batch loss")
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    ax.plot(result.lrs, result.raw_losses, color="0.75", lw=1, label="mini-batch loss")
     ax.plot(result.lrs, result.losses, lw=2, label="smoothed loss")
     marks = [
         (result.min_loss_lr, "tab:red", ":", "minimum"),
         (result.steepest_lr, "tab:orange", "-.", "steepest"),
         (result.suggested_lr, "tab:green", "--", "suggested"),
     ]
-    for lr, color, style, name in marks:
-        ax.axvline(lr, color=color, ls=style, label=f"{name} ({lr:.2g})")
+    for lr, color, ls, name in marks:
+        ax.axvline(lr, color=color, ls=ls, label=f"{name} ({lr:.2g})")
     ax.set_xscale("log")
     top = max(result.losses[0], min(result.losses)) * 1.5
     ax.set_ylim(min(result.losses) * 0.8 if min(result.losses) > 0 else None, top)
@@ -139,7 +249,8 @@ def plot_lr_range_test(result: RangeTest, *, title: str = "LR range test") -> Fi
 
 def plot_accuracy(histories: Mapping[str, History], *, title: str = "Test accuracy") -> Figure:
     """A bar per run with its final accuracy (diverged runs are labelled as such)."""
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, axes = _figure(height=0.5 * len(histories) + 1.4)
+    ax = axes[0, 0]
     names = list(histories)
     accs = [histories[n].accuracy or 0.0 for n in names]
     bars = ax.barh(names, accs, color="tab:blue")
