@@ -24,7 +24,7 @@ from typing import Any
 
 from lrcourse.bank import Problem, Question, parse_bank
 from lrcourse.sandbox import ChildResult, run_many
-from lrcourse.snippet_kit import python_blocks
+from lrcourse.snippet_kit import FENCE, NUMBER, numbers_in, python_blocks
 
 SNIPPET_TARGET = "lrcourse.snippet_kit:run_snippet"
 DEFAULT_FLOOR = 1.0
@@ -32,6 +32,7 @@ DEFAULT_FLOOR = 1.0
 _BROAD = {"Exception", "BaseException"}
 _RIGHT = re.compile(r"^\W*(correct|right|yes|exactly)\b", re.IGNORECASE)
 _WRONG = re.compile(r"^\W*(wrong|incorrect|no|not quite|false)\b", re.IGNORECASE)
+_VERSION = re.compile(r"(?:torch|pytorch|python)\s+$", re.IGNORECASE)
 
 
 @dataclass
@@ -134,6 +135,27 @@ def lint_feedback(question: Question) -> list[str]:
     return found
 
 
+def lint_prose_numbers(question: Question) -> list[str]:
+    """Decimal numbers in the prompt's prose that neither its code nor the snippet uses.
+
+    A value stated in words ("lr 0.1", "multiplied by 0.9") is part of the question; if the
+    proof never mentions it, editing it cannot fail the proof. Whole numbers (epochs, counts,
+    years) and versions ("torch 2.13") are not checked.
+    """
+    if not question.verify:
+        return []
+    prose = FENCE.sub(" ", question.prompt)
+    used = {float(t) for t in numbers_in("\n".join(python_blocks(question.prompt)))}
+    used |= {float(t) for t in numbers_in(question.verify)}
+    found = []
+    for match in NUMBER.finditer(prose):
+        token = match.group()
+        decimal = "." in token or "e" in token.lower()
+        if decimal and not _VERSION.search(prose[: match.start()]) and float(token) not in used:
+            found.append(f"the prompt says {token}, but neither its code nor the snippet uses it")
+    return found
+
+
 # ---- judging a run --------------------------------------------------------------------------
 def _judge(question: Question, result: ChildResult) -> str | None:
     """None when torch agrees with the key (and the prompt's code ran), else the problem."""
@@ -201,7 +223,7 @@ def validate(
         found = lint_feedback(q)
         if q.verify:
             report.verified += 1
-            found += lint_snippet(q.verify)
+            found += lint_snippet(q.verify) + lint_prose_numbers(q)
             if not found:
                 to_run.append(q)
         elif not q.exempt:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lrcourse.bank import Problem
-from lrcourse.validate import Report, lint_feedback, lint_snippet, validate
+from lrcourse.validate import Report, lint_feedback, lint_prose_numbers, lint_snippet, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 BANK = ROOT / "tests" / "data" / "bank"
@@ -48,6 +48,7 @@ def test_there_is_a_planted_fixture_for_each_kind_of_hole() -> None:
         "feedback-contradicts-key",
         "unproven",
         "numeric-value-slip",
+        "prose-number-changed",
     } <= kinds
 
 
@@ -162,6 +163,24 @@ def test_lint_feedback_both_directions(fixture_bank_dir: Path) -> None:
         "choice B is keyed correct but its feedback says 'Wrong:'",
         "choice C is keyed wrong but its feedback says 'Correct!'",
     ]
+
+
+def test_lint_prose_numbers_checks_decimals_only(fixture_bank_dir: Path) -> None:
+    from dataclasses import replace
+
+    from lrcourse.bank import load_bank
+
+    q = load_bank([fixture_bank_dir]).question("alpha-q1")
+    prompt = (
+        "In torch 2.13, epoch 20 of 2017 uses lr 0.05 and gamma 0.9.\n```python\nx = 0.9\n```\n"
+    )
+    with_code = replace(q, prompt=prompt, verify="answer = pick(0.05)")
+    assert lint_prose_numbers(with_code) == []
+    changed = replace(with_code, prompt=prompt.replace("lr 0.05", "lr 0.5"))
+    assert lint_prose_numbers(changed) == [
+        "the prompt says 0.5, but neither its code nor the snippet uses it"
+    ]
+    assert lint_prose_numbers(replace(changed, verify=None)) == []
 
 
 # ---- the course's own bank --------------------------------------------------------------------
