@@ -5,6 +5,8 @@ The public API, for notebooks and scripts:
 - ``quiz(topic, mode="practice" | "test")``: the quiz widget (``lrcourse.widgets``);
 - ``check_answer(question_id, answer)``: check one quiz answer, returns a ``Feedback``
   (``lrcourse.answer_check``);
+- ``answer(question_id, choice)``: record a quiz answer in a graded notebook (read by
+  ``lrcourse grade``; the note it returns never says whether the answer is right);
 - ``exercise(exercise_id)``: an exercise with ``check``, ``hint``, ``solution`` and
   ``assert_check`` (``lrcourse.exercises``);
 - ``Feedback``: the value every learner-facing call returns.
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from lrcourse.widgets import QuizWidget
 
 __version__ = "0.1.0"
-__all__ = ["Feedback", "__version__", "check_answer", "exercise", "quiz"]
+__all__ = ["Feedback", "__version__", "answer", "check_answer", "exercise", "quiz"]
 
 
 def quiz(topic: str | None = None, **options: Any) -> QuizWidget:
@@ -38,6 +40,13 @@ def check_answer(question_id: str, answer: str | float | list[str] | None) -> Fe
     from lrcourse.answer_check import check_answer as check
 
     return check(question_id, answer)
+
+
+def answer(question_id: str, choice: str | float | list[str]) -> Feedback:
+    """Record a quiz answer for ``lrcourse grade`` (see ``lrcourse.answer_record``)."""
+    from lrcourse.answer_record import answer as record
+
+    return record(question_id, choice)
 
 
 def exercise(exercise_id: str) -> Exercise:

@@ -4,6 +4,7 @@
     lrcourse check ID FILE.py [--json]       check an exercise file (its code runs in a sandbox)
     lrcourse check --list                    list the exercises
     lrcourse grade FOLDER --out DIR          grade a folder of student notebooks (isolated)
+    lrcourse precheck NOTEBOOK               a learner runs the grader's own path first
     lrcourse merge OUT DIR [DIR ...]         combine the gradebooks of several shards
     lrcourse progress [--export FILE]        per-topic mastery from the local progress store
     lrcourse progress --merge FILE ...       one class table from learners' exports
@@ -90,11 +91,18 @@ def _grade(args: argparse.Namespace) -> int:
     from lrcourse.exercises import UnknownExerciseError
     from lrcourse.sandbox import IsolationError
 
+    from lrcourse.autograde.assignment import AssignmentError, load_assignment
+
     exercises = args.exercises.split(",") if args.exercises else None
+    try:
+        assignment = load_assignment(args.assignment) if args.assignment else None
+    except (AssignmentError, FileNotFoundError) as exc:
+        return _fail("grade", exc)
     options = GradeOptions(timeout=args.timeout, workers=args.jobs, isolation=args.isolation,
                            regrade=args.regrade, shard=args.shard)
     try:
-        results = grade_folder(args.folder, args.out, exercises=exercises, options=options,
+        results = grade_folder(args.folder, args.out, exercises=exercises, assignment=assignment,
+                               options=options,
                                progress=lambda line: print(line, file=sys.stderr))
     except (NotADirectoryError, PermissionError, UnknownExerciseError, JournalBusyError,
             IsolationError, SelfTestError) as exc:
@@ -107,6 +115,37 @@ def _grade(args: argparse.Namespace) -> int:
     print(summary(results))
     for path in write_outputs(results, args.out):
         print(f"wrote {path}")
+    return 0
+
+
+def _precheck(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    from lrcourse.autograde import GradeOptions, grade_folder
+    from lrcourse.autograde.assignment import AssignmentError, load_assignment
+
+    if not Path(args.notebook).is_file():
+        return _fail("precheck", f"no such notebook: {args.notebook}")
+    try:
+        assignment = load_assignment(args.assignment)
+    except (AssignmentError, FileNotFoundError) as exc:
+        return _fail("precheck", exc)
+    with tempfile.TemporaryDirectory(prefix="lrcourse-precheck-") as scratch:
+        folder = Path(scratch) / "submission"
+        folder.mkdir()
+        shutil.copyfile(args.notebook, folder / "me.ipynb")
+        results = grade_folder(folder, Path(scratch) / "out", assignment=assignment,
+                               options=GradeOptions(isolation=args.isolation, workers=1))
+    (record,) = results.students
+    for note in record.notes:
+        print(f"note: {note}")
+    for item in results.items:
+        result = record.items.get(item)
+        if result is not None:
+            print(f"{item:32} {result.status:14} {result.title}")
+    total = results.total(record)
+    print(f"score {total:g} / {sum(results.max_points(i) for i in results.items):g}")
     return 0
 
 
@@ -184,7 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", type=Path, help="FOLDER/<student>.ipynb or FOLDER/<student>/*.ipynb")
     p.add_argument("--out", type=Path, required=True,
                    help="output folder: journal, grades.csv, scores.csv (resumable)")
-    p.add_argument("--exercises", help="comma-separated ids (default: every exercise)")
+    p.add_argument("--assignment", help="an assignment file (.toml) or a ready one's name, "
+                   "e.g. lr-strategy: its exercises and quiz questions, with points")
+    p.add_argument("--exercises", help="comma-separated ids, without an assignment "
+                   "(default: every exercise)")
     p.add_argument("--timeout", type=float, default=defaults.timeout,
                    help="seconds per answer cell")
     p.add_argument("--jobs", type=int, default=defaults.workers,
@@ -197,6 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", type=_shard, default=defaults.shard,
                    help="grade only shard INDEX of COUNT (e.g. 0/4), stable by student name")
     p.set_defaults(func=_grade)
+
+    p = sub.add_parser("precheck", help="grade your own notebook the way the grader will")
+    p.add_argument("notebook", type=Path, help="your .ipynb")
+    p.add_argument("--assignment", default="lr-strategy", help="assignment name or file")
+    p.add_argument("--isolation", choices=MODES, default="trusted",
+                   help="sandbox isolation (default: what this machine offers)")
+    p.set_defaults(func=_precheck)
 
     p = sub.add_parser("merge", help="combine the output folders of several grading shards")
     p.add_argument("out", type=Path, help="the combined output folder")

@@ -11,6 +11,7 @@ the moment it exists.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 import lrcourse
+from lrcourse.autograde.assignment import Assignment
 from lrcourse.autograde.journal import ItemResult, Journal
 from lrcourse.autograde.submissions import Submission, find_submissions, read_submission
 from lrcourse.exercises import exercise, list_exercises
@@ -64,13 +66,29 @@ class StudentRecord:
 
 @dataclass
 class ClassResults:
-    """Everything a grading run produced."""
+    """Everything a grading run produced. ``points`` gives each item's maximum (1 per item
+    without an assignment); ``title`` names the assignment."""
 
     items: list[str]
     students: list[StudentRecord]
     notes: list[str]
     isolation: str
     version: str
+    points: dict[str, float] = field(default_factory=dict)
+    title: str = "lrcourse grading"
+
+    def max_points(self, item: str) -> float:
+        """The points ``item`` is worth."""
+        return self.points.get(item, 1.0)
+
+    def score(self, record: StudentRecord, item: str) -> float:
+        """The points ``record`` earned on ``item`` (all or nothing)."""
+        result = record.items.get(item)
+        return self.max_points(item) if result is not None and result.passed else 0.0
+
+    def total(self, record: StudentRecord) -> float:
+        """The student's total."""
+        return sum(self.score(record, item) for item in self.items)
 
 
 def grader_version() -> str:
@@ -154,6 +172,7 @@ def grade_folder(
     out: str | os.PathLike[str],
     *,
     exercises: Sequence[str] | None = None,
+    assignment: Assignment | None = None,
     options: GradeOptions = GradeOptions(),
     progress: Callable[[str], None] | None = None,
 ) -> ClassResults:
@@ -168,10 +187,18 @@ def grade_folder(
     if not root.is_dir():
         raise NotADirectoryError(f"not a folder of submissions: {root}")
     out_dir = check_output_folder(out)
-    wanted = list(exercises) if exercises else [e.id for e in list_exercises()]
+    if assignment is not None:
+        wanted, questions = assignment.exercises, assignment.questions
+    else:
+        wanted = list(exercises) if exercises else [e.id for e in list_exercises()]
+        questions = []
     entry_points = {ex_id: exercise(ex_id).entry_point for ex_id in wanted}
     version = grader_version()
     with Journal(out_dir) as journal:
+        if assignment is not None:
+            journal.set_meta("plan", json.dumps({
+                "title": assignment.title, "items": [i.id for i in assignment.items],
+                "points": {i.id: i.points for i in assignment.items}}))
         isolation = plan(options.isolation)
         workers = max(1, options.workers or available_cpus())
         say(isolation.describe())
@@ -184,13 +211,36 @@ def grade_folder(
             subs = [read_submission(s, files[s], entry_points) for s in students]
             say(f"read {len(subs)} submission(s); running the self-test")
             _self_test(pool, isolation, root, out_dir, wanted, options.timeout)
-            records = _grade(subs, wanted, journal, version, pool, options, say)
+            records = _grade(subs, wanted, questions, journal, version, pool, options, say)
+    if assignment is not None:
+        return ClassResults([i.id for i in assignment.items], records, notes,
+                            isolation.describe(), version,
+                            {i.id: i.points for i in assignment.items}, assignment.title)
     found_any = {ex_id for r in records for ex_id in r.items if r.items[ex_id].status != MISSING}
     items = [e for e in wanted if exercises or e in found_any] or wanted
     return ClassResults(items, records, notes, isolation.describe(), version)
 
 
-def _grade(subs: list[Submission], wanted: list[str], journal: Journal, version: str,
+def _quiz_item(sub: Submission, question: str) -> ItemResult:
+    """A quiz answer, graded here from the notebook's text (no learner code runs)."""
+    from lrcourse.answer_check import check_answer
+
+    if question not in sub.answers:
+        return ItemResult(sub.student, question, MISSING, "No answer for this question",
+                          f'No `lrcourse.answer("{question}", ...)` call was found.', (), "", "",
+                          0.0)
+    value, notebook = sub.answers[question]
+    given: str | list[str] = value.split(",") if "," in value else value
+    feedback = check_answer(question, given)
+    status = feedback.status if feedback.status in ("correct", "incorrect") else "error"
+    title = ("Correct" if status == "correct" else
+             "Not the keyed answer" if status == "incorrect" else feedback.title)
+    return ItemResult(sub.student, question, status, title, f"Your answer: {value}", (),
+                      notebook, "answer() call", 0.0)
+
+
+def _grade(subs: list[Submission], wanted: list[str], questions: list[str], journal: Journal,
+           version: str,
            pool: WorkerPool, options: GradeOptions, say: Callable[[str], None]
            ) -> list[StudentRecord]:
     records: dict[str, StudentRecord] = {}
@@ -208,6 +258,13 @@ def _grade(subs: list[Submission], wanted: list[str], journal: Journal, version:
         journal.begin_submission(sub.student, sub.sha256, version, sub.notebooks, status,
                                  record.reason, sub.notes)
         done = journal.done_items(sub.student, sub.sha256, version)
+        for question in questions:
+            if question not in done:
+                quiz = _quiz_item(sub, question)
+                if sub.unreadable:
+                    quiz = ItemResult(sub.student, question, UNREADABLE, "The notebook could "
+                                      "not be read", sub.unreadable, (), "", "", 0.0)
+                journal.record(sub.sha256, version, quiz)
         for ex_id in wanted:
             if ex_id in done:
                 continue

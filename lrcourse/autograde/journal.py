@@ -102,6 +102,16 @@ class Journal:
             raise
         self._db.execute("COMMIT")
 
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a run-wide fact (e.g. the assignment graded)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str) -> str | None:
+        """A run-wide fact, or None."""
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
     def seed(self, sha256: str, item: str) -> int:
         """The fixture seed of one item of one submission: HMAC of the journal's secret."""
         digest = hmac.new(self._secret, f"{sha256}:{item}".encode(), hashlib.sha256).digest()
@@ -184,6 +194,7 @@ class Journal:
         the other wins); returns how many results were copied."""
         source = sqlite3.connect(f"file:{Path(other)}?mode=ro", uri=True)
         try:
+            plan = source.execute("SELECT value FROM meta WHERE key='plan'").fetchone()
             subs = source.execute("SELECT student, sha256, version, notebooks, status, reason, "
                                   "notes, complete, graded_at FROM submissions").fetchall()
             results = source.execute(
@@ -192,6 +203,8 @@ class Journal:
         finally:
             source.close()
         with self.transaction() as db:
+            if plan is not None:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('plan', ?)", plan)
             db.executemany("INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?,?,?)", subs)
             db.executemany("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                            results)

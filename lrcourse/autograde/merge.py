@@ -38,7 +38,14 @@ def results_from_journal(journal: Journal) -> ClassResults:
     items.sort(key=lambda i: (COURSE_ORDER.index(i) if i in COURSE_ORDER else len(COURSE_ORDER), i))
     if len(versions) > 1:
         raise ValueError(f"the shards were graded by different grader versions: {sorted(versions)}")
-    return ClassResults(items, records, [], "merged", versions.pop() if versions else "")
+    version = versions.pop() if versions else ""
+    stored = journal.meta("plan")
+    if stored is not None:
+        planned = json.loads(stored)
+        return ClassResults(list(planned["items"]), records, [], "merged", version,
+                            {k: float(v) for k, v in planned["points"].items()},
+                            str(planned["title"]))
+    return ClassResults(items, records, [], "merged", version)
 
 
 def merge_gradebooks(out: str | os.PathLike[str],

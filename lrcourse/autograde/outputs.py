@@ -1,8 +1,10 @@
 """The files an instructor gets from a grading run, and the terminal summary.
 
 - ``grades.csv``: one row per student and item (status, title, where the answer was found);
-- ``scores.csv``: one row per student, a column per item and the total: what an LMS
-  gradebook imports.
+- ``scores.csv``: one row per student, a column per item (points earned), the total and the
+  maximum: what an LMS gradebook (Canvas, Moodle, Blackboard) imports;
+- ``feedback/<student>.md``: each item's verdict, message and details;
+- ``report.html``: the class report with its figures.
 
 Every file is written atomically, from the journal's results, so a run that was killed and
 resumed writes the same files as one that was not.
@@ -14,14 +16,17 @@ import os
 from pathlib import Path
 
 from lrcourse.autograde.export import printable, table, write_rows
+from lrcourse.autograde.feedback_files import write_feedback_files
 from lrcourse.autograde.grader import ClassResults
+from lrcourse.autograde.report import write_report
 
 GRADES_CSV = "grades.csv"
 SCORES_CSV = "scores.csv"
 
 
 def write_outputs(results: ClassResults, out: str | os.PathLike[str]) -> list[Path]:
-    """Write grades.csv and scores.csv into ``out``; returns their paths."""
+    """Write grades.csv, scores.csv, the feedback files and the report into ``out``; returns
+    the paths written (the feedback folder as one)."""
     folder = Path(out)
     grades, scores = folder / GRADES_CSV, folder / SCORES_CSV
     long_rows = []
@@ -34,13 +39,16 @@ def write_outputs(results: ClassResults, out: str | os.PathLike[str]) -> list[Pa
                               r.found, record.sha256, r.seconds])
     write_rows(grades, ["student", "item", "status", "passed", "title", "notebook", "found",
                         "sha256", "seconds"], long_rows)
+    best = sum(results.max_points(i) for i in results.items)
     wide = []
     for record in results.students:
-        points = [1 if record.items.get(i) and record.items[i].passed else 0
-                  for i in results.items]
-        wide.append([record.student, *points, sum(points), record.status, record.reason])
-    write_rows(scores, ["student", *results.items, "total", "status", "reason"], wide)
-    return [grades, scores]
+        points = [results.score(record, i) for i in results.items]
+        wide.append([record.student, *points, results.total(record), best, record.status,
+                     record.reason])
+    write_rows(scores, ["student", *results.items, "total", "max", "status", "reason"], wide)
+    write_feedback_files(results, folder)
+    report = write_report(results, folder)
+    return [grades, scores, report, folder / "feedback"]
 
 
 def summary(results: ClassResults) -> str:
@@ -50,10 +58,10 @@ def summary(results: ClassResults) -> str:
     rows = []
     for record in results.students:
         own = [record.items[i] for i in results.items if i in record.items]
-        passed = sum(r.passed for r in own)
         failed = ", ".join(f"{r.item} ({r.status})" for r in own if not r.passed) or "—"
         if record.status != "graded":
             failed = f"{record.status}: {record.reason}"
-        rows.append([printable(record.student), f"{passed}/{len(results.items)}",
+        best = sum(results.max_points(i) for i in results.items)
+        rows.append([printable(record.student), f"{results.total(record):g}/{best:g}",
                      printable(failed)[:160]])
-    return table(["student", "passed", "not passed"], rows)
+    return table(["student", "score", "not passed"], rows)

@@ -37,6 +37,7 @@ class CodeCell:
     index: int
     source: str
     tags: tuple[str, ...]
+    heading: str = ""  # the last Markdown cell before it
 
 
 @dataclass
@@ -161,7 +162,12 @@ def parse_cells(data: bytes) -> list[CodeCell]:
     if len(cells) > MAX_CELLS:
         raise NotebookError(f"{len(cells)} cells, over the {MAX_CELLS}-cell limit")
     out = []
+    heading = ""
     for index, cell in enumerate(cells):
+        if isinstance(cell, dict) and cell.get("cell_type") in ("markdown", "heading"):
+            with contextlib.suppress(NotebookError):
+                heading = _text(cell.get(source_key, cell.get("source", "")), f"cell {index}")
+            continue
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         try:
@@ -171,7 +177,7 @@ def parse_cells(data: bytes) -> list[CodeCell]:
         metadata = cell.get("metadata")
         tags = metadata.get("tags") if isinstance(metadata, dict) else None
         clean = tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
-        out.append(CodeCell(index, source, clean))
+        out.append(CodeCell(index, source, clean, heading))
     return out
 
 
@@ -190,6 +196,15 @@ def strip_magics(source: str) -> str:
                      for line in source.splitlines())
 
 
+def _is_literal(node: ast.expr) -> bool:
+    """A constant, or a container of constants (``LR = 1e-3``, ``SIZES = (4, 8)``)."""
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return False
+    return True
+
+
 def _context(cells: list[CodeCell], before: int) -> str:
     """Imports, functions, classes and constants defined in the cells before ``before``: the
     helpers an answer may use from other cells."""
@@ -206,8 +221,7 @@ def _context(cells: list[CodeCell], before: int) -> str:
             keep = isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef
                               | ast.AsyncFunctionDef | ast.ClassDef)
             if isinstance(node, ast.Assign | ast.AnnAssign):
-                value = node.value
-                keep = value is not None and isinstance(value, ast.Constant | ast.Tuple | ast.List)
+                keep = node.value is not None and _is_literal(node.value)
             if keep:
                 segment = ast.get_source_segment(source, node)
                 if segment:
@@ -230,14 +244,26 @@ def exercise_sources(
                     notes.append(f"cell {cell.index}: unknown exercise tag {tag!r} (ignored)")
                     continue
                 found[ex_id] = (cell, "tagged cell")
+    tagged = {c.index for c, _ in found.values()}
+    shared = {n for n in entry_points.values() if list(entry_points.values()).count(n) > 1}
     for ex_id, name in entry_points.items():
         if ex_id in found:
             continue
-        defining = [c for c in cells if name in _defines(c.source)]
-        if defining:
-            found[ex_id] = (defining[-1], f"untagged cell {defining[-1].index} defining `{name}`")
-            notes.append(f"{ex_id}: no tagged cell; graded cell {defining[-1].index}, which "
-                         f"defines `{name}`")
+        defining = [c for c in cells if c.index not in tagged and name in _defines(c.source)]
+        headed = [c for c in defining if f"`{ex_id}`" in c.heading or ex_id in c.heading]
+        if headed:
+            cell = headed[-1]
+            how = f"untagged cell {cell.index} defining `{name}` under the {ex_id} heading"
+        elif defining and name not in shared:
+            cell = defining[-1]
+            how = f"untagged cell {cell.index} defining `{name}`"
+        else:
+            if defining:
+                notes.append(f"{ex_id}: cell {defining[-1].index} defines `{name}`, but no tag "
+                             "or heading says which exercise it answers (not graded)")
+            continue
+        found[ex_id] = (cell, how)
+        notes.append(f"{ex_id}: no tagged cell; graded {how}")
     out = {}
     for ex_id, (cell, how) in found.items():
         context = _context(cells, cell.index)

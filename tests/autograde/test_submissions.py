@@ -83,8 +83,20 @@ def test_unknown_tags_are_notes_and_untagged_answers_are_found_by_name(tmp_path:
     sub = read(tmp_path, nb)
     notes = " ".join(sub.notes)  # type: ignore[attr-defined]
     assert "unknown exercise tag 'exercise:no-such-thing'" in notes
-    assert "no tagged cell; graded cell 1, which defines `make_scheduler`" in notes
+    assert "step-decay: no tagged cell; graded untagged cell 1 defining `make_scheduler`" in notes
     assert "step-decay" in sub.cells and "two-lr-groups" not in sub.cells  # type: ignore[attr-defined]
+
+
+def test_a_name_shared_by_exercises_needs_a_tag_or_a_heading(tmp_path: Path) -> None:
+    entry = {"step-decay": "make_scheduler", "warmup-cosine": "make_scheduler"}
+    markdown = {"cell_type": "markdown", "metadata": {}, "source": "### Exercise · `warmup-cosine`"}
+    nb = v4(cell("def make_scheduler(o):\n    return 1\n"), markdown,
+            cell("def make_scheduler(o, t, w):\n    return 2\n"))
+    path = write_raw(tmp_path / "s.ipynb", nb)
+    sub = read_submission("s", [path], entry)
+    assert list(sub.cells) == ["warmup-cosine"]
+    assert "return 2" in sub.cells["warmup-cosine"][0]
+    assert any("under the warmup-cosine heading" in n for n in sub.notes)
 
 
 def test_helpers_from_earlier_cells_travel_with_the_answer(tmp_path: Path) -> None:
