@@ -38,8 +38,9 @@ def _fail(command: str, message: object) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from lrcourse.validate import validate
 
-    report = validate(args.paths or None, run_verify=not args.no_run, timeout=args.timeout,
-                      workers=args.jobs)
+    report = validate(
+        args.paths or None, run_verify=not args.no_run, timeout=args.timeout, workers=args.jobs
+    )
     for problem in report.problems:
         print(problem)
     print(report.summary(), file=sys.stderr)
@@ -57,8 +58,9 @@ def _check(args: argparse.Namespace) -> int:
     if not args.exercise or not args.file:
         return _fail("check", "give an exercise id and a file (or --list)")
     try:
-        feedback = check_file(args.exercise, args.file, timeout=args.timeout,
-                              isolation=args.isolation)
+        feedback = check_file(
+            args.exercise, args.file, timeout=args.timeout, isolation=args.isolation
+        )
     except UnknownExerciseError as exc:
         return _fail("check", exc.args[0])
     except FileNotFoundError:
@@ -73,7 +75,9 @@ def _shard(text: str) -> tuple[int, int]:
     try:
         index, count = (int(part) for part in text.split("/"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--shard takes INDEX/COUNT, e.g. 0/4, not {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"--shard takes INDEX/COUNT, e.g. 0/4, not {text!r}"
+        ) from None
     if count < 1 or not 0 <= index < count:
         raise argparse.ArgumentTypeError(f"--shard {text}: need 0 <= INDEX < COUNT")
     return index, count
@@ -88,24 +92,39 @@ def _grade(args: argparse.Namespace) -> int:
         summary,
         write_outputs,
     )
+    from lrcourse.autograde.assignment import AssignmentError, load_assignment
     from lrcourse.exercises import UnknownExerciseError
     from lrcourse.sandbox import IsolationError
-
-    from lrcourse.autograde.assignment import AssignmentError, load_assignment
 
     exercises = args.exercises.split(",") if args.exercises else None
     try:
         assignment = load_assignment(args.assignment) if args.assignment else None
     except (AssignmentError, FileNotFoundError) as exc:
         return _fail("grade", exc)
-    options = GradeOptions(timeout=args.timeout, workers=args.jobs, isolation=args.isolation,
-                           regrade=args.regrade, shard=args.shard)
+    options = GradeOptions(
+        timeout=args.timeout,
+        workers=args.jobs,
+        isolation=args.isolation,
+        regrade=args.regrade,
+        shard=args.shard,
+    )
     try:
-        results = grade_folder(args.folder, args.out, exercises=exercises, assignment=assignment,
-                               options=options,
-                               progress=lambda line: print(line, file=sys.stderr))
-    except (NotADirectoryError, PermissionError, UnknownExerciseError, JournalBusyError,
-            IsolationError, SelfTestError) as exc:
+        results = grade_folder(
+            args.folder,
+            args.out,
+            exercises=exercises,
+            assignment=assignment,
+            options=options,
+            progress=lambda line: print(line, file=sys.stderr),
+        )
+    except (
+        NotADirectoryError,
+        PermissionError,
+        UnknownExerciseError,
+        JournalBusyError,
+        IsolationError,
+        SelfTestError,
+    ) as exc:
         return _fail("grade", exc.args[0] if exc.args else exc)
     for note in results.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -135,8 +154,12 @@ def _precheck(args: argparse.Namespace) -> int:
         folder = Path(scratch) / "submission"
         folder.mkdir()
         shutil.copyfile(args.notebook, folder / "me.ipynb")
-        results = grade_folder(folder, Path(scratch) / "out", assignment=assignment,
-                               options=GradeOptions(isolation=args.isolation, workers=1))
+        results = grade_folder(
+            folder,
+            Path(scratch) / "out",
+            assignment=assignment,
+            options=GradeOptions(isolation=args.isolation, workers=1),
+        )
     (record,) = results.students
     for note in record.notes:
         print(f"note: {note}")
@@ -201,10 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check the question bank and run its verify snippets")
     p.add_argument("paths", nargs="*", help="quiz files or folders (default: the course bank)")
     p.add_argument("--no-run", action="store_true", help="check the schema only")
-    p.add_argument("--timeout", type=float, default=_default(validate, "timeout"),
-                   help="seconds per verify snippet")
-    p.add_argument("--jobs", type=int, default=_default(validate, "workers"),
-                   help="snippets run at once")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=_default(validate, "timeout"),
+        help="seconds per verify snippet",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=_default(validate, "workers"), help="snippets run at once"
+    )
     p.set_defaults(func=_validate)
 
     p = sub.add_parser("check", help="check an exercise solution file")
@@ -212,39 +240,73 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", type=Path, help="the learner's .py file")
     p.add_argument("--list", action="store_true", help="list the exercises")
     p.add_argument("--json", action="store_true", help="print the feedback as JSON")
-    p.add_argument("--timeout", type=float, default=_default(check_file, "timeout"),
-                   help="seconds before a time-out")
-    p.add_argument("--isolation", choices=MODES, default=_default(check_file, "isolation"),
-                   help="sandbox isolation (strict refuses to run without every layer)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=_default(check_file, "timeout"),
+        help="seconds before a time-out",
+    )
+    p.add_argument(
+        "--isolation",
+        choices=MODES,
+        default=_default(check_file, "isolation"),
+        help="sandbox isolation (strict refuses to run without every layer)",
+    )
     p.set_defaults(func=_check)
 
     defaults = GradeOptions()
     p = sub.add_parser("grade", help="grade a folder of student notebooks")
     p.add_argument("folder", type=Path, help="FOLDER/<student>.ipynb or FOLDER/<student>/*.ipynb")
-    p.add_argument("--out", type=Path, required=True,
-                   help="output folder: journal, grades.csv, scores.csv (resumable)")
-    p.add_argument("--assignment", help="an assignment file (.toml) or a ready one's name, "
-                   "e.g. lr-strategy: its exercises and quiz questions, with points")
-    p.add_argument("--exercises", help="comma-separated ids, without an assignment "
-                   "(default: every exercise)")
-    p.add_argument("--timeout", type=float, default=defaults.timeout,
-                   help="seconds per answer cell")
-    p.add_argument("--jobs", type=int, default=defaults.workers,
-                   help="sandbox workers (default: the CPUs available to this process)")
-    p.add_argument("--isolation", choices=("strict", "trusted"), default=defaults.isolation,
-                   help="strict (default) refuses to grade unless every isolation layer holds; "
-                   "trusted grades with what this machine offers")
-    p.add_argument("--regrade", action="store_true",
-                   help="grade again what the journal already holds")
-    p.add_argument("--shard", type=_shard, default=defaults.shard,
-                   help="grade only shard INDEX of COUNT (e.g. 0/4), stable by student name")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="output folder: journal, grades.csv, scores.csv (resumable)",
+    )
+    p.add_argument(
+        "--assignment",
+        help="an assignment file (.toml) or a ready one's name, "
+        "e.g. lr-strategy: its exercises and quiz questions, with points",
+    )
+    p.add_argument(
+        "--exercises", help="comma-separated ids, without an assignment (default: every exercise)"
+    )
+    p.add_argument(
+        "--timeout", type=float, default=defaults.timeout, help="seconds per answer cell"
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=defaults.workers,
+        help="sandbox workers (default: the CPUs available to this process)",
+    )
+    p.add_argument(
+        "--isolation",
+        choices=("strict", "trusted"),
+        default=defaults.isolation,
+        help="strict (default) refuses to grade unless every isolation layer holds; "
+        "trusted grades with what this machine offers",
+    )
+    p.add_argument(
+        "--regrade", action="store_true", help="grade again what the journal already holds"
+    )
+    p.add_argument(
+        "--shard",
+        type=_shard,
+        default=defaults.shard,
+        help="grade only shard INDEX of COUNT (e.g. 0/4), stable by student name",
+    )
     p.set_defaults(func=_grade)
 
     p = sub.add_parser("precheck", help="grade your own notebook the way the grader will")
     p.add_argument("notebook", type=Path, help="your .ipynb")
     p.add_argument("--assignment", default="lr-strategy", help="assignment name or file")
-    p.add_argument("--isolation", choices=MODES, default="trusted",
-                   help="sandbox isolation (default: what this machine offers)")
+    p.add_argument(
+        "--isolation",
+        choices=MODES,
+        default="trusted",
+        help="sandbox isolation (default: what this machine offers)",
+    )
     p.set_defaults(func=_precheck)
 
     p = sub.add_parser("merge", help="combine the output folders of several grading shards")
@@ -256,8 +318,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="progress store (default: $LRCOURSE_PROGRESS_DB or the user's)")
     p.add_argument("--export", help="write every attempt to this .csv or .json file")
     p.add_argument("--format", choices=("csv", "json"), help="export format (default: suffix)")
-    p.add_argument("--merge", nargs="+", metavar="FILE",
-                   help="learners' exports (.csv/.json) to merge into one class table")
+    p.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="FILE",
+        help="learners' exports (.csv/.json) to merge into one class table",
+    )
     p.add_argument("--out", help="with --merge: also write the class table as CSV")
     p.set_defaults(func=_progress)
     return parser

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -131,10 +132,8 @@ def forge_every_fd(payload: dict) -> None:
     forged = b'{"nonce": "0", "status": "ok", "value": "forged", "error": null, "stdout": "", '
     forged += b'"stderr": "", "seconds": 0}\n'
     for fd in range(3, 256):
-        try:
+        with contextlib.suppress(OSError):
             os.write(fd, forged)
-        except OSError:
-            pass
     os._exit(0)
 
 

@@ -69,8 +69,9 @@ def ready_assignments() -> list[str]:
     return sorted(e.name[:-5] for e in folder.iterdir() if e.name.endswith(".toml"))
 
 
-def _items(data: dict[str, Any], key: str, kind: str, known: set[str],
-           problems: list[str]) -> list[Item]:
+def _items(
+    data: dict[str, Any], key: str, kind: str, known: set[str], problems: list[str]
+) -> list[Item]:
     raw = data.get(key, [])
     if not isinstance(raw, list):
         problems.append(f"`{key}` must be a list of tables")
@@ -90,7 +91,7 @@ def _items(data: dict[str, Any], key: str, kind: str, known: set[str],
             continue
         if item_id not in known:
             problems.append(f"{where}: unknown {kind} {item_id!r}")
-        if type(points) not in (int, float) or points <= 0:
+        if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
             problems.append(f"{where} ({item_id}): `points` must be a positive number")
             continue
         items.append(Item(item_id, kind, float(points)))
@@ -116,8 +117,7 @@ def parse_assignment(text: str, source: str) -> Assignment:
         if not isinstance(data.get(key), str) or not data[key].strip():
             problems.append(f"`{key}` must be a non-empty string")
     items = _items(data, "exercises", "exercise", set(exercise_ids()), problems)
-    items += _items(data, "questions", "question", {q.id for q in load_bank().questions},
-                    problems)
+    items += _items(data, "questions", "question", {q.id for q in load_bank().questions}, problems)
     ids = [i.id for i in items]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:

@@ -39,8 +39,9 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def write_rows(dest: str | os.PathLike[str], header: Sequence[str],
-               rows: Iterable[Sequence[Any]]) -> int:
+def write_rows(
+    dest: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
     """Write a CSV atomically (the old file stays whole until the new one is complete);
     returns the number of data rows."""
     count = 0

@@ -16,9 +16,15 @@ from lrcourse.autograde.export import printable
 from lrcourse.autograde.grader import ClassResults, StudentRecord
 
 FEEDBACK_DIR = "feedback"
-_LABELS = {"correct": "Correct", "incorrect": "Not yet", "not-attempted": "Not attempted",
-           "missing": "Missing", "error": "Error", "timeout": "Time-out",
-           "unreadable": "Unreadable"}
+_LABELS = {
+    "correct": "Correct",
+    "incorrect": "Not yet",
+    "not-attempted": "Not attempted",
+    "missing": "Missing",
+    "error": "Error",
+    "timeout": "Time-out",
+    "unreadable": "Unreadable",
+}
 
 
 def file_name(student: str) -> str:
@@ -32,9 +38,13 @@ def file_name(student: str) -> str:
 def render(results: ClassResults, record: StudentRecord) -> str:
     """The Markdown feedback of one student."""
     total, best = results.total(record), sum(results.max_points(i) for i in results.items)
-    lines = [f"# {printable(results.title)}", "",
-             f"**Student:** {printable(record.student)}  ",
-             f"**Score:** {total:g} / {best:g}", ""]
+    lines = [
+        f"# {printable(results.title)}",
+        "",
+        f"**Student:** {printable(record.student)}  ",
+        f"**Score:** {total:g} / {best:g}",
+        "",
+    ]
     if record.status != "graded":
         lines += [f"> Your submission could not be read: {printable(record.reason)}", ""]
     for note in record.notes:
@@ -47,8 +57,12 @@ def render(results: ClassResults, record: StudentRecord) -> str:
             continue
         earned = results.score(record, item)
         label = _LABELS.get(result.status, result.status)
-        lines += [f"## {item} — {label} ({earned:g}/{results.max_points(item):g})", "",
-                  f"**{printable(result.title)}**", ""]
+        lines += [
+            f"## {item} — {label} ({earned:g}/{results.max_points(item):g})",
+            "",
+            f"**{printable(result.title)}**",
+            "",
+        ]
         if result.message:
             lines += [printable(result.message), ""]
         lines += [f"- {printable(d)}" for d in result.details]

@@ -128,8 +128,14 @@ def check_output_folder(out: str | os.PathLike[str]) -> Path:
     return path
 
 
-def _self_test(pool: WorkerPool, isolation: IsolationPlan, folder: Path, out: Path,
-               exercise_ids: Sequence[str], timeout: float) -> None:
+def _self_test(
+    pool: WorkerPool,
+    isolation: IsolationPlan,
+    folder: Path,
+    out: Path,
+    exercise_ids: Sequence[str],
+    timeout: float,
+) -> None:
     secret_paths = [str(folder), str(out)] + [str(p) for p in hidden_paths()]
     probe = pool.run([(PROBE_TARGET, {"paths": secret_paths})], timeout=timeout)[0]
     if probe.status != "ok" or not isinstance(probe.value, dict):
@@ -147,24 +153,40 @@ def _self_test(pool: WorkerPool, isolation: IsolationPlan, folder: Path, out: Pa
         problems.append("jobs can see a network interface")
     if problems:
         raise SelfTestError("the sandbox does not isolate as planned: " + "; ".join(problems))
-    planned = [plan_check(ex_id, exercise(ex_id).solution_source, seed=index)
-               for index, ex_id in enumerate(exercise_ids)]
+    planned = [
+        plan_check(ex_id, exercise(ex_id).solution_source, seed=index)
+        for index, ex_id in enumerate(exercise_ids)
+    ]
     results = pool.run([p.job() for p in planned], timeout=timeout)
     failed = []
     for check, result in zip(planned, results, strict=True):
         feedback = check.finish(result, timeout)
         if not feedback.passed:
-            failed.append(f"{check.exercise.id}: {feedback.title} ({result.error or ''}"
-                          f"{result.stderr.strip().splitlines()[-1:]})")
+            failed.append(
+                f"{check.exercise.id}: {feedback.title} ({result.error or ''}"
+                f"{result.stderr.strip().splitlines()[-1:]})"
+            )
     if failed:
-        raise SelfTestError("the reference solutions fail under this isolation, so nobody would "
-                            "be graded fairly:\n  " + "\n  ".join(failed))
+        raise SelfTestError(
+            "the reference solutions fail under this isolation, so nobody would "
+            "be graded fairly:\n  " + "\n  ".join(failed)
+        )
 
 
-def _item_from_feedback(student: str, item: str, feedback: Feedback, notebook: str, found: str,
-                        seconds: float) -> ItemResult:
-    return ItemResult(student, item, feedback.status, feedback.title, feedback.message,
-                      feedback.details, notebook, found, round(seconds, 3))
+def _item_from_feedback(
+    student: str, item: str, feedback: Feedback, notebook: str, found: str, seconds: float
+) -> ItemResult:
+    return ItemResult(
+        student,
+        item,
+        feedback.status,
+        feedback.title,
+        feedback.message,
+        feedback.details,
+        notebook,
+        found,
+        round(seconds, 3),
+    )
 
 
 def grade_folder(
@@ -196,16 +218,27 @@ def grade_folder(
     version = grader_version()
     with Journal(out_dir) as journal:
         if assignment is not None:
-            journal.set_meta("plan", json.dumps({
-                "title": assignment.title, "items": [i.id for i in assignment.items],
-                "points": {i.id: i.points for i in assignment.items}}))
+            journal.set_meta(
+                "plan",
+                json.dumps(
+                    {
+                        "title": assignment.title,
+                        "items": [i.id for i in assignment.items],
+                        "points": {i.id: i.points for i in assignment.items},
+                    }
+                ),
+            )
         isolation = plan(options.isolation)
         workers = max(1, options.workers or available_cpus())
         say(isolation.describe())
         from lrcourse.exercises.runner import TARGET
 
-        with WorkerPool(isolation, workers=workers, preload=[TARGET.partition(":")[0]],
-                        memory_mb=options.memory_mb) as pool:
+        with WorkerPool(
+            isolation,
+            workers=workers,
+            preload=[TARGET.partition(":")[0]],
+            memory_mb=options.memory_mb,
+        ) as pool:
             files, notes = find_submissions(root)
             students = [s for s in sorted(files) if in_shard(s, options.shard)]
             subs = [read_submission(s, files[s], entry_points) for s in students]
@@ -213,9 +246,15 @@ def grade_folder(
             _self_test(pool, isolation, root, out_dir, wanted, options.timeout)
             records = _grade(subs, wanted, questions, journal, version, pool, options, say)
     if assignment is not None:
-        return ClassResults([i.id for i in assignment.items], records, notes,
-                            isolation.describe(), version,
-                            {i.id: i.points for i in assignment.items}, assignment.title)
+        return ClassResults(
+            [i.id for i in assignment.items],
+            records,
+            notes,
+            isolation.describe(),
+            version,
+            {i.id: i.points for i in assignment.items},
+            assignment.title,
+        )
     found_any = {ex_id for r in records for ex_id in r.items if r.items[ex_id].status != MISSING}
     items = [e for e in wanted if exercises or e in found_any] or wanted
     return ClassResults(items, records, notes, isolation.describe(), version)
@@ -226,81 +265,147 @@ def _quiz_item(sub: Submission, question: str) -> ItemResult:
     from lrcourse.answer_check import check_answer
 
     if question not in sub.answers:
-        return ItemResult(sub.student, question, MISSING, "No answer for this question",
-                          f'No `lrcourse.answer("{question}", ...)` call was found.', (), "", "",
-                          0.0)
+        return ItemResult(
+            sub.student,
+            question,
+            MISSING,
+            "No answer for this question",
+            f'No `lrcourse.answer("{question}", ...)` call was found.',
+            (),
+            "",
+            "",
+            0.0,
+        )
     value, notebook = sub.answers[question]
     given: str | list[str] = value.split(",") if "," in value else value
     feedback = check_answer(question, given)
     status = feedback.status if feedback.status in ("correct", "incorrect") else "error"
-    title = ("Correct" if status == "correct" else
-             "Not the keyed answer" if status == "incorrect" else feedback.title)
-    return ItemResult(sub.student, question, status, title, f"Your answer: {value}", (),
-                      notebook, "answer() call", 0.0)
+    title = (
+        "Correct"
+        if status == "correct"
+        else "Not the keyed answer"
+        if status == "incorrect"
+        else feedback.title
+    )
+    return ItemResult(
+        sub.student,
+        question,
+        status,
+        title,
+        f"Your answer: {value}",
+        (),
+        notebook,
+        "answer() call",
+        0.0,
+    )
 
 
-def _grade(subs: list[Submission], wanted: list[str], questions: list[str], journal: Journal,
-           version: str,
-           pool: WorkerPool, options: GradeOptions, say: Callable[[str], None]
-           ) -> list[StudentRecord]:
+def _grade(
+    subs: list[Submission],
+    wanted: list[str],
+    questions: list[str],
+    journal: Journal,
+    version: str,
+    pool: WorkerPool,
+    options: GradeOptions,
+    say: Callable[[str], None],
+) -> list[StudentRecord]:
     records: dict[str, StudentRecord] = {}
     planned: list[tuple[StudentRecord, str, PlannedCheck, str, str]] = []
     for sub in subs:
         status = UNREADABLE if sub.unreadable else "graded"
-        record = StudentRecord(sub.student, sub.sha256, sub.notebooks, status,
-                               sub.unreadable or "", sub.notes, answers=sub.answers)
+        record = StudentRecord(
+            sub.student,
+            sub.sha256,
+            sub.notebooks,
+            status,
+            sub.unreadable or "",
+            sub.notes,
+            answers=sub.answers,
+        )
         records[sub.student] = record
         if options.regrade:
             journal.forget(sub.student, sub.sha256, version)
         if journal.is_complete(sub.student, sub.sha256, version):
             record.items = {r.item: r for r in journal.results(sub.student, sub.sha256, version)}
             continue
-        journal.begin_submission(sub.student, sub.sha256, version, sub.notebooks, status,
-                                 record.reason, sub.notes)
+        journal.begin_submission(
+            sub.student, sub.sha256, version, sub.notebooks, status, record.reason, sub.notes
+        )
         done = journal.done_items(sub.student, sub.sha256, version)
         for question in questions:
             if question not in done:
                 quiz = _quiz_item(sub, question)
                 if sub.unreadable:
-                    quiz = ItemResult(sub.student, question, UNREADABLE, "The notebook could "
-                                      "not be read", sub.unreadable, (), "", "", 0.0)
+                    quiz = ItemResult(
+                        sub.student,
+                        question,
+                        UNREADABLE,
+                        "The notebook could not be read",
+                        sub.unreadable,
+                        (),
+                        "",
+                        "",
+                        0.0,
+                    )
                 journal.record(sub.sha256, version, quiz)
         for ex_id in wanted:
             if ex_id in done:
                 continue
             if sub.unreadable:
-                result = ItemResult(sub.student, ex_id, UNREADABLE, "The notebook could not be "
-                                    "read", sub.unreadable, (), "", "", 0.0)
+                result = ItemResult(
+                    sub.student,
+                    ex_id,
+                    UNREADABLE,
+                    "The notebook could not be read",
+                    sub.unreadable,
+                    (),
+                    "",
+                    "",
+                    0.0,
+                )
                 journal.record(sub.sha256, version, result)
             elif ex_id not in sub.cells:
                 name = exercise(ex_id).entry_point
-                result = ItemResult(sub.student, ex_id, MISSING, "No cell for this exercise",
-                                    f"No cell is tagged `exercise:{ex_id}` and none defines "
-                                    f"`{name}`.", (), "", "", 0.0)
+                result = ItemResult(
+                    sub.student,
+                    ex_id,
+                    MISSING,
+                    "No cell for this exercise",
+                    f"No cell is tagged `exercise:{ex_id}` and none defines `{name}`.",
+                    (),
+                    "",
+                    "",
+                    0.0,
+                )
                 journal.record(sub.sha256, version, result)
             else:
                 code, notebook, how = sub.cells[ex_id]
-                check = plan_check(ex_id, code, seed=journal.seed(sub.sha256, ex_id),
-                                   filename=notebook)
+                check = plan_check(
+                    ex_id, code, seed=journal.seed(sub.sha256, ex_id), filename=notebook
+                )
                 planned.append((record, ex_id, check, notebook, how))
     say(f"grading {len(planned)} answer cell(s) on {pool.plan.mode} isolation")
 
     def finished(index: int, result: ChildResult) -> None:
         record, ex_id, check, notebook, how = planned[index]
         feedback = check.finish(result, options.timeout)
-        item = _item_from_feedback(record.student, ex_id, feedback, notebook, how,
-                                   result.seconds)
+        item = _item_from_feedback(record.student, ex_id, feedback, notebook, how, result.seconds)
         journal.record(record.sha256, version, item)
 
     early = [i for i, p in enumerate(planned) if p[2].early is not None]
     for index in early:
         finished(index, ChildResult("ok", None, None, "", "", 0.0))
     to_run = [i for i, p in enumerate(planned) if p[2].early is None]
-    pool.run([planned[i][2].job() for i in to_run], timeout=options.timeout,
-             on_result=lambda k, result: finished(to_run[k], result))
+    pool.run(
+        [planned[i][2].job() for i in to_run],
+        timeout=options.timeout,
+        on_result=lambda k, result: finished(to_run[k], result),
+    )
     for record in records.values():
         if not record.items:
-            record.items = {r.item: r for r in journal.results(record.student, record.sha256,
-                                                                version)}
+            record.items = {
+                r.item: r for r in journal.results(record.student, record.sha256, version)
+            }
             journal.complete(record.student, record.sha256, version)
     return [records[s] for s in sorted(records)]

@@ -80,14 +80,16 @@ class Journal:
                 f"another `lrcourse grade` is writing to {self.folder}; wait for it to finish "
                 "or use another --out folder"
             ) from None
-        self._db = sqlite3.connect(self.folder / JOURNAL_NAME, isolation_level=None,
-                                   check_same_thread=False)
+        self._db = sqlite3.connect(
+            self.folder / JOURNAL_NAME, isolation_level=None, check_same_thread=False
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         with self.transaction():
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('seed_secret', ?)",
-                             (secrets.token_hex(32),))
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('seed_secret', ?)", (secrets.token_hex(32),)
+            )
         row = self._db.execute("SELECT value FROM meta WHERE key='seed_secret'").fetchone()
         self._secret = bytes.fromhex(row[0])
 
@@ -140,8 +142,16 @@ class Journal:
             db.execute("DELETE FROM results WHERE student=? AND sha256=? AND version=?", key)
             db.execute("DELETE FROM submissions WHERE student=? AND sha256=? AND version=?", key)
 
-    def begin_submission(self, student: str, sha256: str, version: str, notebooks: list[str],
-                         status: str, reason: str, notes: list[str]) -> None:
+    def begin_submission(
+        self,
+        student: str,
+        sha256: str,
+        version: str,
+        notebooks: list[str],
+        status: str,
+        reason: str,
+        notes: list[str],
+    ) -> None:
         """Record that a submission is being graded (not complete yet)."""
         with self.transaction() as db:
             db.execute(
@@ -149,8 +159,15 @@ class Journal:
                 "notes, complete) VALUES (?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO UPDATE SET "
                 "notebooks=excluded.notebooks, status=excluded.status, reason=excluded.reason, "
                 "notes=excluded.notes",
-                (student, sha256, version, json.dumps(notebooks), status, reason,
-                 json.dumps(notes)),
+                (
+                    student,
+                    sha256,
+                    version,
+                    json.dumps(notebooks),
+                    status,
+                    reason,
+                    json.dumps(notes),
+                ),
             )
 
     def record(self, sha256: str, version: str, result: ItemResult) -> None:
@@ -159,16 +176,28 @@ class Journal:
             db.execute(
                 "INSERT OR REPLACE INTO results (student, sha256, version, item, status, title, "
                 "message, details, notebook, found, seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (result.student, sha256, version, result.item, result.status, result.title,
-                 result.message, json.dumps(list(result.details)), result.notebook, result.found,
-                 result.seconds),
+                (
+                    result.student,
+                    sha256,
+                    version,
+                    result.item,
+                    result.status,
+                    result.title,
+                    result.message,
+                    json.dumps(list(result.details)),
+                    result.notebook,
+                    result.found,
+                    result.seconds,
+                ),
             )
 
     def complete(self, student: str, sha256: str, version: str) -> None:
         """Mark a submission fully graded."""
         with self.transaction() as db:
-            db.execute("UPDATE submissions SET complete=1 WHERE student=? AND sha256=? AND "
-                       "version=?", (student, sha256, version))
+            db.execute(
+                "UPDATE submissions SET complete=1 WHERE student=? AND sha256=? AND version=?",
+                (student, sha256, version),
+            )
 
     def results(self, student: str, sha256: str, version: str) -> list[ItemResult]:
         """The stored results of one submission."""
@@ -177,16 +206,28 @@ class Journal:
             "FROM results WHERE student=? AND sha256=? AND version=? ORDER BY item",
             (student, sha256, version),
         )
-        return [ItemResult(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6], r[7],
-                           r[8]) for r in rows]
+        return [
+            ItemResult(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6], r[7], r[8])
+            for r in rows
+        ]
 
     def submissions(self) -> list[dict[str, Any]]:
         """Every submission row (all versions), oldest first."""
         rows = self._db.execute(
             "SELECT student, sha256, version, notebooks, status, reason, notes, complete, "
-            "graded_at FROM submissions ORDER BY graded_at, student")
-        keys = ("student", "sha256", "version", "notebooks", "status", "reason", "notes",
-                "complete", "graded_at")
+            "graded_at FROM submissions ORDER BY graded_at, student"
+        )
+        keys = (
+            "student",
+            "sha256",
+            "version",
+            "notebooks",
+            "status",
+            "reason",
+            "notes",
+            "complete",
+            "graded_at",
+        )
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def merge_from(self, other: str | os.PathLike[str]) -> int:
@@ -195,19 +236,23 @@ class Journal:
         source = sqlite3.connect(f"file:{Path(other)}?mode=ro", uri=True)
         try:
             plan = source.execute("SELECT value FROM meta WHERE key='plan'").fetchone()
-            subs = source.execute("SELECT student, sha256, version, notebooks, status, reason, "
-                                  "notes, complete, graded_at FROM submissions").fetchall()
+            subs = source.execute(
+                "SELECT student, sha256, version, notebooks, status, reason, "
+                "notes, complete, graded_at FROM submissions"
+            ).fetchall()
             results = source.execute(
                 "SELECT student, sha256, version, item, status, title, message, details, "
-                "notebook, found, seconds, graded_at FROM results").fetchall()
+                "notebook, found, seconds, graded_at FROM results"
+            ).fetchall()
         finally:
             source.close()
         with self.transaction() as db:
             if plan is not None:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('plan', ?)", plan)
             db.executemany("INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?,?,?)", subs)
-            db.executemany("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                           results)
+            db.executemany(
+                "INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", results
+            )
         return len(results)
 
     def close(self) -> None:

@@ -30,9 +30,17 @@ def results_from_journal(journal: Journal) -> ClassResults:
         for r in results:
             if r.item not in items:
                 items.append(r.item)
-        records.append(StudentRecord(
-            student, sha, json.loads(str(row["notebooks"])), str(row["status"]),
-            str(row["reason"]), json.loads(str(row["notes"])), {r.item: r for r in results}))
+        records.append(
+            StudentRecord(
+                student,
+                sha,
+                json.loads(str(row["notebooks"])),
+                str(row["status"]),
+                str(row["reason"]),
+                json.loads(str(row["notes"])),
+                {r.item: r for r in results},
+            )
+        )
     from lrcourse.exercises.catalog import COURSE_ORDER
 
     items.sort(key=lambda i: (COURSE_ORDER.index(i) if i in COURSE_ORDER else len(COURSE_ORDER), i))
@@ -42,14 +50,21 @@ def results_from_journal(journal: Journal) -> ClassResults:
     stored = journal.meta("plan")
     if stored is not None:
         planned = json.loads(stored)
-        return ClassResults(list(planned["items"]), records, [], "merged", version,
-                            {k: float(v) for k, v in planned["points"].items()},
-                            str(planned["title"]))
+        return ClassResults(
+            list(planned["items"]),
+            records,
+            [],
+            "merged",
+            version,
+            {k: float(v) for k, v in planned["points"].items()},
+            str(planned["title"]),
+        )
     return ClassResults(items, records, [], "merged", version)
 
 
-def merge_gradebooks(out: str | os.PathLike[str],
-                     shards: Sequence[str | os.PathLike[str]]) -> list[Path]:
+def merge_gradebooks(
+    out: str | os.PathLike[str], shards: Sequence[str | os.PathLike[str]]
+) -> list[Path]:
     """Merge the shards' journals into ``out`` and write its CSV files; returns their paths."""
     folder = check_output_folder(out)
     sources = []

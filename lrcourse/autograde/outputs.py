@@ -35,16 +35,31 @@ def write_outputs(results: ClassResults, out: str | os.PathLike[str]) -> list[Pa
             r = record.items.get(item)
             if r is None:
                 continue
-            long_rows.append([record.student, item, r.status, r.passed, r.title, r.notebook,
-                              r.found, record.sha256, r.seconds])
-    write_rows(grades, ["student", "item", "status", "passed", "title", "notebook", "found",
-                        "sha256", "seconds"], long_rows)
+            long_rows.append(
+                [
+                    record.student,
+                    item,
+                    r.status,
+                    r.passed,
+                    r.title,
+                    r.notebook,
+                    r.found,
+                    record.sha256,
+                    r.seconds,
+                ]
+            )
+    write_rows(
+        grades,
+        ["student", "item", "status", "passed", "title", "notebook", "found", "sha256", "seconds"],
+        long_rows,
+    )
     best = sum(results.max_points(i) for i in results.items)
     wide = []
     for record in results.students:
         points = [results.score(record, i) for i in results.items]
-        wide.append([record.student, *points, results.total(record), best, record.status,
-                     record.reason])
+        wide.append(
+            [record.student, *points, results.total(record), best, record.status, record.reason]
+        )
     write_rows(scores, ["student", *results.items, "total", "max", "status", "reason"], wide)
     write_feedback_files(results, folder)
     report = write_report(results, folder)
@@ -62,6 +77,11 @@ def summary(results: ClassResults) -> str:
         if record.status != "graded":
             failed = f"{record.status}: {record.reason}"
         best = sum(results.max_points(i) for i in results.items)
-        rows.append([printable(record.student), f"{results.total(record):g}/{best:g}",
-                     printable(failed)[:160]])
+        rows.append(
+            [
+                printable(record.student),
+                f"{results.total(record):g}/{best:g}",
+                printable(failed)[:160],
+            ]
+        )
     return table(["student", "score", "not passed"], rows)

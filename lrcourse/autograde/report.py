@@ -38,8 +38,13 @@ def _figures(results: ClassResults) -> list[tuple[str, str]]:
     out = []
     fig = Figure(figsize=(7, 3.2), layout="constrained")
     ax = fig.add_subplot()
-    ax.hist(totals, bins=min(20, max(5, int(best) + 1)), range=(0, best or 1), color="#3b6ea5",
-            edgecolor="white")
+    ax.hist(
+        totals,
+        bins=min(20, max(5, int(best) + 1)),
+        range=(0, best or 1),
+        color="#3b6ea5",
+        edgecolor="white",
+    )
     ax.set_xlabel("total score")
     ax.set_ylabel("students")
     ax.set_title(f"Score distribution ({len(totals)} students, out of {best:g})")
@@ -83,8 +88,10 @@ def render_report(results: ClassResults) -> str:
         f"{e(results.version)}.</p>",
     ]
     for caption, png in _figures(results):
-        parts.append(f"<figure><img alt='{e(caption)}' src='data:image/png;base64,{png}'>"
-                     f"<figcaption>{e(caption)}</figcaption></figure>")
+        parts.append(
+            f"<figure><img alt='{e(caption)}' src='data:image/png;base64,{png}'>"
+            f"<figcaption>{e(caption)}</figcaption></figure>"
+        )
     mistakes = common_mistakes(results)
     parts.append("<h2>Mistakes the checks diagnosed most often</h2>")
     if mistakes:
@@ -93,17 +100,21 @@ def render_report(results: ClassResults) -> str:
         parts.append("</table>")
     else:
         parts.append("<p>No wrong answers were diagnosed.</p>")
-    parts.append("<h2>Status per item</h2><table><tr><th>item</th><th>points</th>"
-                 "<th>correct</th><th>wrong</th><th>not attempted</th><th>missing</th>"
-                 "<th>errors and time-outs</th></tr>")
+    parts.append(
+        "<h2>Status per item</h2><table><tr><th>item</th><th>points</th>"
+        "<th>correct</th><th>wrong</th><th>not attempted</th><th>missing</th>"
+        "<th>errors and time-outs</th></tr>"
+    )
     for item in results.items:
         statuses = Counter(r.items[item].status for r in results.students if item in r.items)
         wrong = statuses["incorrect"]
         errors = statuses["error"] + statuses["timeout"] + statuses["unreadable"]
-        parts.append(f"<tr><td>{e(item)}</td><td>{results.max_points(item):g}</td>"
-                     f"<td>{statuses['correct']}</td><td>{wrong}</td>"
-                     f"<td>{statuses['not-attempted']}</td><td>{statuses['missing']}</td>"
-                     f"<td>{errors}</td></tr>")
+        parts.append(
+            f"<tr><td>{e(item)}</td><td>{results.max_points(item):g}</td>"
+            f"<td>{statuses['correct']}</td><td>{wrong}</td>"
+            f"<td>{statuses['not-attempted']}</td><td>{statuses['missing']}</td>"
+            f"<td>{errors}</td></tr>"
+        )
     parts.append("</table></body></html>")
     return "\n".join(parts)
 

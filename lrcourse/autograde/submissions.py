@@ -186,14 +186,19 @@ def _defines(source: str) -> set[str]:
         tree = ast.parse(strip_magics(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
-    return {n.name for n in tree.body
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    return {
+        n.name
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
 
 
 def strip_magics(source: str) -> str:
     """IPython magics and shell lines become comments: they are not executed when grading."""
-    return "\n".join(f"# (not run when grading) {line.strip()}" if _MAGIC.match(line) else line
-                     for line in source.splitlines())
+    return "\n".join(
+        f"# (not run when grading) {line.strip()}" if _MAGIC.match(line) else line
+        for line in source.splitlines()
+    )
 
 
 def _is_literal(node: ast.expr) -> bool:
@@ -218,8 +223,10 @@ def _context(cells: list[CodeCell], before: int) -> str:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in tree.body:
-            keep = isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef
-                              | ast.AsyncFunctionDef | ast.ClassDef)
+            keep = isinstance(
+                node,
+                ast.Import | ast.ImportFrom | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+            )
             if isinstance(node, ast.Assign | ast.AnnAssign):
                 keep = node.value is not None and _is_literal(node.value)
             if keep:
@@ -259,8 +266,10 @@ def exercise_sources(
             how = f"untagged cell {cell.index} defining `{name}`"
         else:
             if defining:
-                notes.append(f"{ex_id}: cell {defining[-1].index} defines `{name}`, but no tag "
-                             "or heading says which exercise it answers (not graded)")
+                notes.append(
+                    f"{ex_id}: cell {defining[-1].index} defines `{name}`, but no tag "
+                    "or heading says which exercise it answers (not graded)"
+                )
             continue
         found[ex_id] = (cell, how)
         notes.append(f"{ex_id}: no tagged cell; graded {how}")
@@ -332,8 +341,10 @@ def read_submission(student: str, paths: list[Path], entry_points: dict[str, str
         sub.notes += [f"{label}: {n}" for n in notes]
         for ex_id, (code, how) in sources.items():
             if ex_id in sub.cells:
-                sub.notes.append(f"{ex_id}: found in {sub.cells[ex_id][1]} and in {label}; "
-                                 f"graded the one in {label} (newest)")
+                sub.notes.append(
+                    f"{ex_id}: found in {sub.cells[ex_id][1]} and in {label}; "
+                    f"graded the one in {label} (newest)"
+                )
             sub.cells[ex_id] = (code, label, how)
         for qid, value in answers.items():
             sub.answers[qid] = (value, label)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from lrcourse.exercises.content import content_ids, load_content
-from lrcourse.exercises.notebook_api import Exercise
 from lrcourse.exercises.judges import load_all
+from lrcourse.exercises.notebook_api import Exercise
 
 COURSE_ORDER = (
     "two-lr-groups",

@@ -34,7 +34,8 @@ class BackboneHead(nn.Module):
         self.head = nn.Linear(widths[-1], self.out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.backbone(x))
+        out: torch.Tensor = self.head(self.backbone(x))
+        return out
 
 
 class MixedNet(nn.Module):
@@ -58,7 +59,8 @@ class MixedNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.norm(self.proj(x)) + self.pos
         h = self.bn(torch.relu(self.bias_gate(h))) * self.scale / self.temperature
-        return self.out(h)
+        out: torch.Tensor = self.out(h)
+        return out
 
 
 class LayeredNet(nn.Module):
@@ -79,7 +81,8 @@ class LayeredNet(nn.Module):
         h = self.embed(x)
         for block in self.blocks:
             h = h + torch.relu(block(h))
-        return self.head(h)
+        out: torch.Tensor = self.head(h)
+        return out
 
 
 def build_model(spec: Spec) -> nn.Module:
@@ -101,10 +104,13 @@ def build_batches(spec: Spec, model: nn.Module) -> list[tuple[torch.Tensor, torc
     """``spec["batches"]`` regression batches of ``spec["batch_size"]`` rows for ``model``."""
     generator = torch.Generator().manual_seed(int(spec["seed"]) + 1)
     size, count = int(spec["batch_size"]), int(spec["batches"])
-    shape_in, shape_out = int(model.in_features), int(model.out_features)
+    sizes: Any = model  # every fixture model records its in_features and out_features
+    shape_in, shape_out = int(sizes.in_features), int(sizes.out_features)
     return [
-        (torch.randn(size, shape_in, generator=generator),
-         torch.randn(size, shape_out, generator=generator))
+        (
+            torch.randn(size, shape_in, generator=generator),
+            torch.randn(size, shape_out, generator=generator),
+        )
         for _ in range(count)
     ]
 
@@ -148,8 +154,12 @@ def custom_problem_trajectory(
     c, unused = nn.Parameter(torch.randn(w)), nn.Parameter(torch.randn(w))
     groups: list[dict[str, Any]] = [
         {"params": [a, b]},
-        {"params": [c, unused], "lr": spec["lr1"], "momentum": spec["m1"],
-         "weight_decay": spec["wd1"]},
+        {
+            "params": [c, unused],
+            "lr": spec["lr1"],
+            "momentum": spec["m1"],
+            "weight_decay": spec["wd1"],
+        },
     ]
     optimizer = make(groups)
     scheduler = (
@@ -160,7 +170,7 @@ def custom_problem_trajectory(
     for t in range(CUSTOM_STEPS):
         optimizer.zero_grad()
         loss = ((a @ xs[t] + b) * c).pow(2).sum() + torch.sin(c).sum()
-        loss.backward()
+        torch.autograd.backward(loss)
         optimizer.step()
         if scheduler is not None:
             scheduler.step()

@@ -47,7 +47,7 @@ def _torch_state() -> dict[str, Any]:
         "deterministic": torch.are_deterministic_algorithms_enabled(),
         "py_random": random.getstate(),
     }
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
+    if torch.cuda.is_available() and torch.cuda.is_initialized():  # type: ignore[no-untyped-call]  # unannotated in torch
         state["cuda_rng"] = torch.cuda.get_rng_state_all()
     return state
 
@@ -76,6 +76,8 @@ def _soft_timer(seconds: float | None) -> Iterator[None]:
     if not usable:
         yield
         return
+
+    assert seconds is not None
 
     def _expire(signum: int, frame: object) -> None:
         raise CheckTimeout(f"the check did not finish within {seconds:g} s")

@@ -24,31 +24,52 @@ _LIBRARY_DIRS = tuple(
 
 # (fragment of torch's message, the mistake it stands for, the lesson section that teaches it)
 KNOWN_ERRORS: tuple[tuple[str, str, str], ...] = (
-    ("some parameters appear in more than one parameter group",
-     "The same parameter was put in two param groups", "lesson 3, *What a group inherits*"),
-    ("optimizer can only optimize Tensors",
-     "A param group's `params` holds modules instead of tensors",
-     "lesson 3, *Syntaxes that do not make groups*"),
-    ("ordering of tensors in sets",
-     "A param group's `params` is a set, whose order torch cannot rely on",
-     "lesson 3, *Syntaxes that do not make groups*"),
-    ("bad operand type for unary -: 'list'",
-     "One group was given a list of lrs: each group takes a single lr",
-     "lesson 3, *Syntaxes that do not make groups*"),
-    ("can't multiply sequence by non-int of type 'float'",
-     "One group was given a list of lrs: each group takes a single lr",
-     "lesson 3, *Syntaxes that do not make groups*"),
-    ("leaf Variable that requires grad is being used in an in-place operation",
-     "Parameters were changed in place while autograd was recording the update",
-     "lesson 4, *Inside an optimizer: a loop over groups*"),
-    ("missing 1 required positional argument: 'metrics'",
-     "ReduceLROnPlateau needs a metric in every `step(metric)`, but this schedule is fixed in "
-     "advance", "lesson 5, *ReduceLROnPlateau: a schedule driven by a metric*"),
-    ("Starting multiplicative factor expected to be greater than 0",
-     "LinearLR was asked to start at factor 0, which it refuses", "lesson 5, *Warmup*"),
-    ("lr_lambdas, but got",
-     "LambdaLR got a list of functions whose length is not the number of param groups",
-     "lesson 4, *A schedule per group: `LambdaLR` with a list*"),
+    (
+        "some parameters appear in more than one parameter group",
+        "The same parameter was put in two param groups",
+        "lesson 3, *What a group inherits*",
+    ),
+    (
+        "optimizer can only optimize Tensors",
+        "A param group's `params` holds modules instead of tensors",
+        "lesson 3, *Syntaxes that do not make groups*",
+    ),
+    (
+        "ordering of tensors in sets",
+        "A param group's `params` is a set, whose order torch cannot rely on",
+        "lesson 3, *Syntaxes that do not make groups*",
+    ),
+    (
+        "bad operand type for unary -: 'list'",
+        "One group was given a list of lrs: each group takes a single lr",
+        "lesson 3, *Syntaxes that do not make groups*",
+    ),
+    (
+        "can't multiply sequence by non-int of type 'float'",
+        "One group was given a list of lrs: each group takes a single lr",
+        "lesson 3, *Syntaxes that do not make groups*",
+    ),
+    (
+        "leaf Variable that requires grad is being used in an in-place operation",
+        "Parameters were changed in place while autograd was recording the update",
+        "lesson 4, *Inside an optimizer: a loop over groups*",
+    ),
+    (
+        "missing 1 required positional argument: 'metrics'",
+        "ReduceLROnPlateau needs a metric in every `step(metric)`, but this schedule is fixed in "
+        "advance",
+        "lesson 5, *ReduceLROnPlateau: a schedule driven by a metric*",
+    ),
+    (
+        "Starting multiplicative factor expected to be greater than 0",
+        "LinearLR was asked to start at factor 0, which it refuses",
+        "lesson 5, *Warmup*",
+    ),
+    (
+        "lr_lambdas, but got",
+        "LambdaLR got a list of functions whose length is not the number of param groups",
+        "lesson 4, *A schedule per group: `LambdaLR` with a list*",
+    ),
 )
 
 

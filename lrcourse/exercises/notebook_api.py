@@ -45,8 +45,14 @@ def _stable_seed(exercise_id: str, obj: Any) -> int | None:
     return int.from_bytes(digest[:8], "big")
 
 
-def run_check(content: ExerciseContent, judge: Judge, obj: Any, *, seed: int | None = None,
-              timeout: float | None = INTERACTIVE_TIMEOUT_S) -> Feedback:
+def run_check(
+    content: ExerciseContent,
+    judge: Judge,
+    obj: Any,
+    *,
+    seed: int | None = None,
+    timeout: float | None = INTERACTIVE_TIMEOUT_S,
+) -> Feedback:
     """Observe ``obj`` on a freshly drawn spec and judge it. Never raises for anything the
     learner's code does, except KeyboardInterrupt."""
     if seed is None:
@@ -134,15 +140,23 @@ class Exercise:
         if feedback.status != "not-attempted" and not grading:  # a stub is not an attempt
             from lrcourse.progress import Attempt, record_attempt
 
-            record_attempt(Attempt(subject=self.id, kind="exercise", topic="exercises",
-                                   difficulty=None, mode="check", answer=feedback.status,
-                                   correct=feedback.passed))
+            record_attempt(
+                Attempt(
+                    subject=self.id,
+                    kind="exercise",
+                    topic="exercises",
+                    difficulty=None,
+                    mode="check",
+                    answer=feedback.status,
+                    correct=feedback.passed,
+                )
+            )
         return feedback
 
     def assert_check(self, obj: Any, *, seed: int | None = None) -> None:
         """Raise AssertionError(feedback) unless ``check(obj)`` passes (for autograder test
         cells: nbgrader, otter). Writes nothing to stderr."""
-        __tracebackhide__ = True  # noqa: F841  (IPython hides this frame)
+        __tracebackhide__ = True
         feedback = self.check(obj, seed=seed)
         if not feedback.passed:
             raise AssertionError(str(feedback)) from None

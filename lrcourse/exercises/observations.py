@@ -23,7 +23,9 @@ class Observed:
         self.path = path
 
     def _fail(self, expected: str) -> MalformedObservation:
-        return MalformedObservation(f"{self.path}: expected {expected}, got {type(self.value).__name__}")
+        return MalformedObservation(
+            f"{self.path}: expected {expected}, got {type(self.value).__name__}"
+        )
 
     def __getitem__(self, key: str) -> Observed:
         if not isinstance(self.value, dict):
@@ -89,10 +91,13 @@ class Observed:
         return {k: Observed(v, f"{self.path}.{k}") for k, v in self.value.items()}
 
 
-def same_values(got: list[float], want: list[float], rtol: float = 1e-5, atol: float = 1e-7) -> bool:
+def same_values(
+    got: list[float], want: list[float], rtol: float = 1e-5, atol: float = 1e-7
+) -> bool:
     """Element-wise closeness of two flat lists (NaN never matches)."""
     if len(got) != len(want):
         return False
     return all(
-        math.isfinite(g) and abs(g - w) <= atol + rtol * abs(w) for g, w in zip(got, want, strict=True)
+        math.isfinite(g) and abs(g - w) <= atol + rtol * abs(w)
+        for g, w in zip(got, want, strict=True)
     )

@@ -45,10 +45,12 @@ def describe_optimizer(optimizer: Any, model: nn.Module) -> dict[str, Any]:
     index = {id(p): i for i, p in enumerate(model.parameters())}
     groups = []
     for group in optimizer.param_groups:
-        groups.append({
-            "params": [index.get(id(p), -1) for p in group["params"]],
-            "hyper": {k: plain(group[k]) for k in HYPERPARAMETERS if k in group},
-        })
+        groups.append(
+            {
+                "params": [index.get(id(p), -1) for p in group["params"]],
+                "hyper": {k: plain(group[k]) for k in HYPERPARAMETERS if k in group},
+            }
+        )
     return {"class": optimizer_class(optimizer), "groups": groups}
 
 
@@ -63,7 +65,7 @@ def train_and_record(
             optimizer.zero_grad()
             loss = nn.functional.mse_loss(model(x), y)
             if loss.requires_grad:
-                loss.backward()
+                torch.autograd.backward(loss)
             optimizer.step()
             out.append(flat_parameters(model))
     return out
@@ -72,7 +74,7 @@ def train_and_record(
 def state_holders(optimizer: Any, model: nn.Module) -> list[int]:
     """Indexes of the model's parameters for which the optimizer keeps state."""
     state = getattr(optimizer, "state", {})
-    return [i for i, p in enumerate(model.parameters()) if p in state and state[p]]
+    return [i for i, p in enumerate(model.parameters()) if state.get(p)]
 
 
 class LrTrace:
@@ -165,7 +167,13 @@ def instrument_loop(
         loss = loss_fn(*args, **kwargs)
         log.add("loss")
         if isinstance(loss, torch.Tensor) and loss.requires_grad:
-            loss.register_hook(lambda g: (log.add("backward", clear=_grads_clear(params)), g)[1])
+
+            def on_backward(grad: torch.Tensor) -> torch.Tensor:
+                log.add("backward", clear=_grads_clear(params))
+                return grad
+
+            # torch's Tensor.register_hook carries no annotations
+            loss.register_hook(on_backward)  # type: ignore[no-untyped-call]
         return loss
 
     return logged_loss

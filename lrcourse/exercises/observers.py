@@ -115,8 +115,10 @@ def _momentum_sgd(cls: Any, spec: Spec) -> dict[str, Any]:
     if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
         return {"returned": "other", "type": type(cls).__name__}
 
+    learner_class: Any = cls  # the contract's constructor, not Optimizer's
+
     def make(groups: list[dict[str, Any]]) -> Any:
-        return cls(groups, lr=spec["lr0"], momentum=spec["m0"], weight_decay=spec["wd0"])
+        return learner_class(groups, lr=spec["lr0"], momentum=spec["m0"], weight_decay=spec["wd0"])
 
     return {"returned": "class", "trajectory": custom_problem_trajectory(make, spec)}
 

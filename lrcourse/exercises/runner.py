@@ -23,8 +23,13 @@ Report = dict[str, Any]
 
 
 def _raised(exc: BaseException, phase: str) -> Report:
-    return {"kind": "raised", "type": type(exc).__name__, "message": str(exc)[:2000],
-            "where": learner_line(exc), "phase": phase}
+    return {
+        "kind": "raised",
+        "type": type(exc).__name__,
+        "message": str(exc)[:2000],
+        "where": learner_line(exc),
+        "phase": phase,
+    }
 
 
 def observe_object(
@@ -34,8 +39,9 @@ def observe_object(
     observe = OBSERVERS[exercise_id]
     captured_warnings: list[str] = []
     try:
-        with isolated(int(spec.get("seed", 0)) if isinstance(spec, dict) else 0,
-                      timeout=timeout) as captured:
+        with isolated(
+            int(spec.get("seed", 0)) if isinstance(spec, dict) else 0, timeout=timeout
+        ) as captured:
             try:
                 observations = observe(obj, spec)
             finally:
@@ -46,8 +52,11 @@ def observe_object(
         return {"kind": "exit", "code": repr(exc.code)}
     except Exception as exc:
         return _raised(exc, "call")
-    return {"kind": "observed", "observations": observations,
-            "warnings": [w[:500] for w in captured_warnings]}
+    return {
+        "kind": "observed",
+        "observations": observations,
+        "warnings": [w[:500] for w in captured_warnings],
+    }
 
 
 def find_entry_point(namespace: dict[str, Any], name: str, kind: str) -> Report | None:
@@ -69,8 +78,12 @@ def observe_source(payload: dict[str, Any]) -> Report:
         with isolated(0, timeout=payload.get("timeout")):
             namespace = execute_source(source, filename)
     except SyntaxError as exc:
-        return {"kind": "syntax", "message": str(exc.msg), "line": exc.lineno,
-                "text": (exc.text or "").rstrip()[:500]}
+        return {
+            "kind": "syntax",
+            "message": str(exc.msg),
+            "line": exc.lineno,
+            "text": (exc.text or "").rstrip()[:500],
+        }
     except CheckTimeout as exc:
         return {"kind": "timeout", "message": str(exc)}
     except SystemExit as exc:
@@ -80,5 +93,9 @@ def observe_source(payload: dict[str, Any]) -> Report:
     problem = find_entry_point(namespace, name, kind)
     if problem is not None:
         return problem
-    return observe_object(str(payload["exercise_id"]), namespace[name], payload["spec"],
-                          timeout=payload.get("timeout"))
+    return observe_object(
+        str(payload["exercise_id"]),
+        namespace[name],
+        payload["spec"],
+        timeout=payload.get("timeout"),
+    )

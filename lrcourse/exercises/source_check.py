@@ -41,25 +41,39 @@ class PlannedCheck:
         """The verdict for the sandbox's result."""
         if self.early is not None:
             return self.early
-        return verdict_from_child(self.exercise.content, self.exercise.judge, self.spec, result,
-                                  timeout)
+        return verdict_from_child(
+            self.exercise.content, self.exercise.judge, self.spec, result, timeout
+        )
 
 
-def plan_check(exercise_id: str, source: str, *, seed: int | None = None,
-               filename: str = "<submission>") -> PlannedCheck:
+def plan_check(
+    exercise_id: str, source: str, *, seed: int | None = None, filename: str = "<submission>"
+) -> PlannedCheck:
     """Prepare a check of ``source``; UnknownExerciseError for an unknown id."""
     ex = exercise(exercise_id)
     if seed is None:
         seed = random.SystemRandom().randrange(2**63)
     spec = ex.judge.draw(random.Random(seed))
-    payload = {"exercise_id": ex.id, "entry_point": ex.entry_point, "kind": ex.kind,
-               "source": source, "filename": filename, "spec": spec}
+    payload = {
+        "exercise_id": ex.id,
+        "entry_point": ex.entry_point,
+        "kind": ex.kind,
+        "source": source,
+        "filename": filename,
+        "spec": spec,
+    }
     early = not_attempted(ex.content) if is_stub(source, ex.entry_point) else None
     return PlannedCheck(ex, spec, payload, early)
 
 
-def check_source(exercise_id: str, source: str, *, seed: int | None = None,
-                 filename: str = "<submission>", timeout: float | None = None) -> Feedback:
+def check_source(
+    exercise_id: str,
+    source: str,
+    *,
+    seed: int | None = None,
+    filename: str = "<submission>",
+    timeout: float | None = None,
+) -> Feedback:
     """Execute ``source`` in this process, find the exercise's entry point and check it.
 
     Syntax errors, exceptions at module level and a missing name become Feedback values.
@@ -80,9 +94,14 @@ def read_source(path: str | os.PathLike[str]) -> str:
     return file.read_bytes().decode("utf-8-sig", errors="replace")
 
 
-def check_file(exercise_id: str, path: str | os.PathLike[str], *,
-               timeout: float = DEFAULT_TIMEOUT, seed: int | None = None,
-               isolation: Mode = "trusted") -> Feedback:
+def check_file(
+    exercise_id: str,
+    path: str | os.PathLike[str],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    seed: int | None = None,
+    isolation: Mode = "trusted",
+) -> Feedback:
     """Check the source file at ``path``: its code runs in a sandbox child, the verdict is
     computed here from what the child observed.
 

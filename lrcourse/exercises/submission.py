@@ -29,12 +29,15 @@ def _is_stub_body(body: list[ast.stmt]) -> bool:
     for stmt in body:
         if isinstance(stmt, ast.Pass):
             continue
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and (
-            stmt.value.value is Ellipsis or isinstance(stmt.value.value, str)
+        if (
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Constant)
+            and (stmt.value.value is Ellipsis or isinstance(stmt.value.value, str))
         ):
             continue
         if isinstance(stmt, ast.Return) and (
-            stmt.value is None or (isinstance(stmt.value, ast.Constant) and stmt.value.value is None)
+            stmt.value is None
+            or (isinstance(stmt.value, ast.Constant) and stmt.value.value is None)
         ):
             continue
         if isinstance(stmt, ast.Raise) and stmt.exc is not None:

@@ -55,11 +55,15 @@ def _raised(content: ExerciseContent, report: Observed) -> Feedback:
     known = known_mistake(message)
     if known is not None:
         title, lesson = known
-        body = f"torch said: `{headline}`" + (f"\n\nThe course covers this in {lesson}." if lesson else "")
+        body = f"torch said: `{headline}`" + (
+            f"\n\nThe course covers this in {lesson}." if lesson else ""
+        )
         return Feedback("incorrect", title, body, details, subject=content.id)
     body = f"`{headline}`"
     if phase == "module":
-        body = f"Running your cell's code (before `{content.entry_point}` was called) raised " + body
+        body = (
+            f"Running your cell's code (before `{content.entry_point}` was called) raised " + body
+        )
     elif not details:
         body += "\n\n(It was raised inside torch while using what your code returned.)"
     return Feedback("error", f"Your code raised {kind}", body, details, subject=content.id)
@@ -75,14 +79,16 @@ def verdict(content: ExerciseContent, judge: Judge, spec: dict[str, Any], report
             context = Context(tuple(w.text() for w in node["warnings"].items()))
             with isolated(0, timeout=None):
                 success = judge.decide(spec, node["observations"], context)
-            return Feedback("correct", f"{content.title}: all checks passed", success or "",
-                            subject=subject)
+            return Feedback(
+                "correct", f"{content.title}: all checks passed", success or "", subject=subject
+            )
         if kind == "raised":
             return _raised(content, node)
         if kind == "syntax":
             line = node["line"].value
-            text = syntax_error_message(node["message"].text(),
-                                        line if type(line) is int else None, node["text"].text())
+            text = syntax_error_message(
+                node["message"].text(), line if type(line) is int else None, node["text"].text()
+            )
             return Feedback("error", "Syntax error", text, subject=subject)
         if kind == "missing":
             similar = node["similar"].value
@@ -101,11 +107,16 @@ def verdict(content: ExerciseContent, judge: Judge, spec: dict[str, Any], report
                 subject=subject,
             )
         if kind == "exit":
-            return Feedback("error", "Your code called sys.exit()",
-                            f"exit code: {node['code'].text()}", subject=subject)
+            return Feedback(
+                "error",
+                "Your code called sys.exit()",
+                f"exit code: {node['code'].text()}",
+                subject=subject,
+            )
         if kind == "timeout":
-            return Feedback("timeout", "Your code ran too long", f"{node['message'].text()}.",
-                            subject=subject)
+            return Feedback(
+                "timeout", "Your code ran too long", f"{node['message'].text()}.", subject=subject
+            )
         return _malformed(content, f"unknown report kind {kind!r}")
     except Outcome as out:
         return Feedback(out.status, out.title, out.message, out.details, out.hint, subject=subject)
@@ -116,7 +127,10 @@ def verdict(content: ExerciseContent, judge: Judge, spec: dict[str, Any], report
 
 
 def verdict_from_child(
-    content: ExerciseContent, judge: Judge, spec: dict[str, Any], result: ChildResult,
+    content: ExerciseContent,
+    judge: Judge,
+    spec: dict[str, Any],
+    result: ChildResult,
     timeout: float,
 ) -> Feedback:
     """The Feedback for a sandbox child's result (timeouts and crashes included)."""

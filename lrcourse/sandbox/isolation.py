@@ -92,8 +92,11 @@ def hidden_paths() -> list[Path]:
     """Folders of the package the sandbox must not see: judges, reference solutions, quiz
     keys (those that exist)."""
     base = package_dir()
-    candidates = [base / "exercises" / "judges", base / "exercises" / "solutions",
-                  base / "_quizzes"]
+    candidates = [
+        base / "exercises" / "judges",
+        base / "exercises" / "solutions",
+        base / "_quizzes",
+    ]
     return [p for p in candidates if p.is_dir()]
 
 
@@ -141,8 +144,16 @@ def _outermost(paths: Iterable[Path]) -> list[Path]:
 
 def bubblewrap_argv(env: dict[str, str], *, as_root: bool) -> list[str]:
     """The bubblewrap command line that wraps a worker (without the worker's own argv)."""
-    argv = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
-            "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    argv = [
+        "bwrap",
+        "--die-with-parent",
+        "--new-session",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+    ]
     if as_root:
         for cap in WORKER_CAPS:
             argv += ["--cap-add", cap]
@@ -156,16 +167,28 @@ def bubblewrap_argv(env: dict[str, str], *, as_root: bool) -> list[str]:
             argv += ["--ro-bind", str(top), str(top)]
     roots = _readonly_roots()
     # bubblewrap makes missing parent folders 0700, which an unprivileged uid cannot cross
-    parents = sorted({a for p in roots for a in p.parents if a != Path("/")},
-                     key=lambda a: len(a.parts))
+    parents = sorted(
+        {a for p in roots for a in p.parents if a != Path("/")}, key=lambda a: len(a.parts)
+    )
     for parent in parents:
         argv += ["--perms", "0755", "--dir", str(parent)]
     for path in roots:
         argv += ["--ro-bind", str(path), str(path)]
     for path in hidden_paths():
         argv += ["--tmpfs", str(path)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--perms", "1777",
-             "--tmpfs", "/tmp", "--clearenv"]
+    argv += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(TMP_BYTES),
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/tmp",
+        "--clearenv",
+    ]
     for key, value in env.items():
         argv += ["--setenv", key, value]
     argv += ["--chdir", "/tmp"]
@@ -207,48 +230,88 @@ def plan(mode: Mode) -> IsolationPlan:
     bwrap = shutil.which("bwrap") if linux else None
     if bwrap is None:
         why = "bubblewrap is not installed" if linux else f"not available on {sys.platform}"
-        layers.append(Layer("namespaces", False, why,
-                            "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) "
-                            "on Linux"))
+        layers.append(
+            Layer(
+                "namespaces",
+                False,
+                why,
+                "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) on Linux",
+            )
+        )
     else:
         argv = bubblewrap_argv(env, as_root=root)
         works, why = _bubblewrap_works(argv)
         if works:
             wrapper = argv
-            layers.append(Layer("namespaces", True,
-                                "bubblewrap: own mount/PID/network/IPC namespaces, read-only "
-                                "interpreter and packages, keys hidden, private 64 MiB /tmp"))
+            layers.append(
+                Layer(
+                    "namespaces",
+                    True,
+                    "bubblewrap: own mount/PID/network/IPC namespaces, read-only "
+                    "interpreter and packages, keys hidden, private 64 MiB /tmp",
+                )
+            )
         else:
-            layers.append(Layer("namespaces", False, f"bubblewrap failed: {why}",
-                                "allow unprivileged user namespaces "
-                                "(sysctl kernel.unprivileged_userns_clone=1) or run as root; "
-                                "in a container, run it with --privileged or a seccomp/AppArmor "
-                                "profile that allows namespaces"))
+            layers.append(
+                Layer(
+                    "namespaces",
+                    False,
+                    f"bubblewrap failed: {why}",
+                    "allow unprivileged user namespaces "
+                    "(sysctl kernel.unprivileged_userns_clone=1) or run as root; "
+                    "in a container, run it with --privileged or a seccomp/AppArmor "
+                    "profile that allows namespaces",
+                )
+            )
     if root and wrapper:
         layers.append(Layer("uid", True, "each job drops to an unprivileged uid of its worker"))
     else:
-        layers.append(Layer("uid", False,
-                            "jobs keep the grader's uid" if not wrapper
-                            else "jobs keep the grader's uid inside a user namespace",
-                            "run `lrcourse grade` as root (e.g. sudo, or in a container) "
-                            "together with bubblewrap"))
+        layers.append(
+            Layer(
+                "uid",
+                False,
+                "jobs keep the grader's uid"
+                if not wrapper
+                else "jobs keep the grader's uid inside a user namespace",
+                "run `lrcourse grade` as root (e.g. sudo, or in a container) "
+                "together with bubblewrap",
+            )
+        )
     version = cgroups.detect() if wrapper else None
     if version is not None:
-        layers.append(Layer("limits", True,
-                            f"cgroup {version}: processes and memory capped per worker"))
+        layers.append(
+            Layer("limits", True, f"cgroup {version}: processes and memory capped per worker")
+        )
     elif root and wrapper:
-        layers.append(Layer("limits", True,
-                            "RLIMIT_NPROC under the dropped uid (processes); memory is capped "
-                            "per process only (no writable cgroup)"))
+        layers.append(
+            Layer(
+                "limits",
+                True,
+                "RLIMIT_NPROC under the dropped uid (processes); memory is capped "
+                "per process only (no writable cgroup)",
+            )
+        )
     else:
-        layers.append(Layer("limits", False, "per-process rlimits only",
-                            "run as root with cgroup v2 (or v1 pids+memory) available"))
-    layers.append(Layer("network", bool(wrapper),
-                        "empty network namespace" if wrapper else "shared host network",
-                        "" if wrapper else "install bubblewrap"))
+        layers.append(
+            Layer(
+                "limits",
+                False,
+                "per-process rlimits only",
+                "run as root with cgroup v2 (or v1 pids+memory) available",
+            )
+        )
+    layers.append(
+        Layer(
+            "network",
+            bool(wrapper),
+            "empty network namespace" if wrapper else "shared host network",
+            "" if wrapper else "install bubblewrap",
+        )
+    )
     uid_base = UID_BASE + 16 * (os.getpid() % 256) if root and wrapper else None
-    result = IsolationPlan(mode, tuple(layers), tuple(wrapper), uid_base, version,
-                           tuple(env.items()))
+    result = IsolationPlan(
+        mode, tuple(layers), tuple(wrapper), uid_base, version, tuple(env.items())
+    )
     missing = [layer for layer in layers if not layer.held]
     if missing and mode == "strict":
         raise IsolationError(

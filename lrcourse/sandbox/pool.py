@@ -44,8 +44,9 @@ class _Gone(WorkerError):
 class Worker:
     """One warm worker process and the JSON-lines conversation with it."""
 
-    def __init__(self, isolation: IsolationPlan, index: int, preload: Sequence[str],
-                 memory_mb: int) -> None:
+    def __init__(
+        self, isolation: IsolationPlan, index: int, preload: Sequence[str], memory_mb: int
+    ) -> None:
         self.dead = False
         self._buffer = bytearray()
         self._home = tempfile.mkdtemp(prefix="lrcourse-worker-")
@@ -58,8 +59,9 @@ class Worker:
             if isolation.cgroups is not None:
                 name = f"lrcourse-{os.getpid()}-{index}-{new_nonce()[:8]}"
                 self._cgroup = cgroups.WorkerCgroup(name, isolation.cgroups)
-                self._cgroup.limit(processes=PROCESS_LIMIT + 8,
-                                   memory_bytes=(memory_mb + 2048) << 20)
+                self._cgroup.limit(
+                    processes=PROCESS_LIMIT + 8, memory_bytes=(memory_mb + 2048) << 20
+                )
                 argv = [*self._cgroup.launcher(), *isolation.wrapper, *argv]
             else:
                 argv = [*isolation.wrapper, *argv]
@@ -86,15 +88,16 @@ class Worker:
             answer = self._exchange(hello, START_SECONDS)
         except WorkerError as exc:
             self.close()
-            raise WorkerError(f"the sandbox worker did not start: {exc} {self._log_tail()}") from exc
+            raise WorkerError(
+                f"the sandbox worker did not start: {exc} {self._log_tail()}"
+            ) from exc
         if answer.get("ready") is not True or answer.get("threads") != 1:
             # more threads means torch's OpenMP pool already runs: forking could deadlock
             self.close()
             raise WorkerError(f"the sandbox worker is not safe to fork from: {answer!r}")
         if self._cgroup is not None:
             in_use = self._cgroup.memory_in_use()
-            self._cgroup.limit(processes=PROCESS_LIMIT + 8,
-                               memory_bytes=in_use + (memory_mb << 20))
+            self._cgroup.limit(processes=PROCESS_LIMIT + 8, memory_bytes=in_use + (memory_mb << 20))
 
     def _log_tail(self) -> str:
         with contextlib.suppress(OSError, ValueError):
@@ -119,13 +122,19 @@ class Worker:
             raise WorkerError("the worker's greeting carries the wrong nonce")
         return answer
 
-    def run(self, target: str, payload: dict[str, Any], timeout: float,
-            memory_mb: int) -> ChildResult:
+    def run(
+        self, target: str, payload: dict[str, Any], timeout: float, memory_mb: int
+    ) -> ChildResult:
         """One job; ``self.dead`` is True afterwards if the worker has to be replaced."""
         start = time.monotonic()
         nonce = new_nonce()
-        job = {"nonce": nonce, "target": target, "payload": payload, "timeout": timeout,
-               "memory_mb": memory_mb}
+        job = {
+            "nonce": nonce,
+            "target": target,
+            "payload": payload,
+            "timeout": timeout,
+            "memory_mb": memory_mb,
+        }
         self._send(encode(job), start + REPLY_MARGIN)
         limit = timeout + REPLY_MARGIN
         try:
@@ -218,8 +227,14 @@ class WorkerPool:
     Use as a context manager; ``run`` may be called several times.
     """
 
-    def __init__(self, isolation: IsolationPlan | Mode = "none", *, workers: int = 1,
-                 preload: Sequence[str] = (), memory_mb: int = DEFAULT_MEMORY_MB) -> None:
+    def __init__(
+        self,
+        isolation: IsolationPlan | Mode = "none",
+        *,
+        workers: int = 1,
+        preload: Sequence[str] = (),
+        memory_mb: int = DEFAULT_MEMORY_MB,
+    ) -> None:
         self.plan = isolation if isinstance(isolation, IsolationPlan) else plan(isolation)
         self._memory_mb = memory_mb
         self._preload = list(preload)
@@ -238,8 +253,13 @@ class WorkerPool:
         except WorkerError:
             return None
 
-    def run(self, jobs: Sequence[Job], *, timeout: float,
-            on_result: Callable[[int, ChildResult], None] | None = None) -> list[ChildResult]:
+    def run(
+        self,
+        jobs: Sequence[Job],
+        *,
+        timeout: float,
+        on_result: Callable[[int, ChildResult], None] | None = None,
+    ) -> list[ChildResult]:
         """Run every job, in parallel over the workers; results in job order.
 
         ``on_result(index, result)`` is called (from a pool thread, one call at a time) as soon
@@ -284,8 +304,9 @@ class WorkerPool:
                             worker = None
                         break
                     if result is None:
-                        result = ChildResult("crashed", None, start_error or "no sandbox worker",
-                                             "", "", 0.0)
+                        result = ChildResult(
+                            "crashed", None, start_error or "no sandbox worker", "", "", 0.0
+                        )
                     deliver(index, result)
             finally:
                 if worker is not None:
@@ -299,8 +320,10 @@ class WorkerPool:
         # workers handed back to _idle are reused by the next run
         self._starting = [_done(w) for w in self._idle] + self._starting[count:]
         self._idle = []
-        return [r if r is not None else ChildResult("crashed", None, "lost", "", "", 0.0)
-                for r in results]
+        return [
+            r if r is not None else ChildResult("crashed", None, "lost", "", "", 0.0)
+            for r in results
+        ]
 
     def close(self) -> None:
         """Stop every worker."""
@@ -325,9 +348,14 @@ def _done(worker: Worker) -> Future[Worker]:
     return future
 
 
-def run_many(jobs: Sequence[Job], *, timeout: float = 30.0, workers: int | None = None,
-             isolation: IsolationPlan | Mode = "none",
-             memory_mb: int = DEFAULT_MEMORY_MB) -> list[ChildResult]:
+def run_many(
+    jobs: Sequence[Job],
+    *,
+    timeout: float = 30.0,
+    workers: int | None = None,
+    isolation: IsolationPlan | Mode = "none",
+    memory_mb: int = DEFAULT_MEMORY_MB,
+) -> list[ChildResult]:
     """Run ``target(payload)`` for each ``(target, payload)`` job in sandbox children.
 
     ``workers`` defaults to the CPUs this process may use. A bad target string raises
@@ -346,9 +374,15 @@ def run_many(jobs: Sequence[Job], *, timeout: float = 30.0, workers: int | None 
         return pool.run(jobs, timeout=timeout)
 
 
-def run_in_child(target: str, payload: dict[str, Any], *, timeout: float = 30.0,
-                 isolation: IsolationPlan | Mode = "none",
-                 memory_mb: int = DEFAULT_MEMORY_MB) -> ChildResult:
+def run_in_child(
+    target: str,
+    payload: dict[str, Any],
+    *,
+    timeout: float = 30.0,
+    isolation: IsolationPlan | Mode = "none",
+    memory_mb: int = DEFAULT_MEMORY_MB,
+) -> ChildResult:
     """``run_many`` for one job."""
-    return run_many([(target, payload)], timeout=timeout, workers=1, isolation=isolation,
-                    memory_mb=memory_mb)[0]
+    return run_many(
+        [(target, payload)], timeout=timeout, workers=1, isolation=isolation, memory_mb=memory_mb
+    )[0]

@@ -43,7 +43,6 @@ from lrcourse.sandbox.limits import (
     OUTPUT_CAP_BYTES,
     RESULT_CAP_BYTES,
     apply_early_limits,
-    reply,
     run_target,
     set_limit,
 )
@@ -122,8 +121,16 @@ def serve() -> int:
         "processes": hello.get("processes"),
         "unshare_network": bool(hello.get("unshare_network")),
     }
-    _write_line(answers, {"nonce": hello.get("nonce"), "ready": True, "pid": os.getpid(),
-                          "threads": _thread_count(), "errors": errors})
+    _write_line(
+        answers,
+        {
+            "nonce": hello.get("nonce"),
+            "ready": True,
+            "pid": os.getpid(),
+            "threads": _thread_count(),
+            "errors": errors,
+        },
+    )
     for line in requests:
         nonce = None
         try:
@@ -132,8 +139,14 @@ def serve() -> int:
             answer = _serve_job(job, settings, [requests.fileno(), answers])
         except Exception as exc:  # the worker itself must keep going
             why = f"the sandbox worker could not run the job: {type(exc).__name__}: {exc}"
-            answer = {"status": "crashed", "value": None, "error": why, "stdout": "",
-                      "stderr": "", "seconds": 0.0}
+            answer = {
+                "status": "crashed",
+                "value": None,
+                "error": why,
+                "stdout": "",
+                "stderr": "",
+                "seconds": 0.0,
+            }
         answer["nonce"] = nonce
         _write_line(answers, answer)
     return 0
@@ -157,8 +170,14 @@ def _serve_job(
                 os.close(write_fd)
                 raise
             if pid == 0:
-                _child(job, settings, (out.fileno(), err.fileno(), write_fd),
-                       [read_fd, *protocol_fds], timeout, memory_mb)
+                _child(
+                    job,
+                    settings,
+                    (out.fileno(), err.fileno(), write_fd),
+                    [read_fd, *protocol_fds],
+                    timeout,
+                    memory_mb,
+                )
             os.close(write_fd)
             channel, overflow, status = _watch(pid, read_fd, start + timeout)
         finally:
@@ -177,8 +196,14 @@ def _serve_job(
 def _answer(
     status: str, value: Any, error: str | None, stdout: str, stderr: str, seconds: float
 ) -> dict[str, Any]:
-    return {"status": status, "value": value, "error": error, "stdout": stdout,
-            "stderr": stderr, "seconds": seconds}
+    return {
+        "status": status,
+        "value": value,
+        "error": error,
+        "stdout": stdout,
+        "stderr": stderr,
+        "seconds": seconds,
+    }
 
 
 def _parse(
@@ -374,8 +399,11 @@ def _sweep(uid: int | None, seconds: float = 2.0) -> None:
                 pass
         if not sys.platform.startswith("linux") or time.monotonic() > stop:
             return
-        left = [pid for pid, ppid, owner in _processes()
-                if pid != me and (ppid == me or (uid is not None and owner == uid))]
+        left = [
+            pid
+            for pid, ppid, owner in _processes()
+            if pid != me and (ppid == me or (uid is not None and owner == uid))
+        ]
         if not left:
             return
         for pid in left:

@@ -6,6 +6,8 @@ class untouched. ``{class_dir}``, ``{out_dir}`` and ``{progress_db}`` are filled
 
 from __future__ import annotations
 
+# ruff: noqa: E501 (learner code, long lines as students write them)
+
 HOSTILE: dict[str, str] = {
     # ---- forged passes ----------------------------------------------------------------------
     "forge-outcome": """

@@ -53,8 +53,13 @@ def wrong_answer(qid: str) -> str:
     return repr(next(c.id for c in q.choices if not c.correct))
 
 
-def make_student(folder: Path, assignment: Assignment, code: Callable[[str], str | None],
-                 answer: Callable[[str], str | None], tagged: bool = True) -> None:
+def make_student(
+    folder: Path,
+    assignment: Assignment,
+    code: Callable[[str], str | None],
+    answer: Callable[[str], str | None],
+    tagged: bool = True,
+) -> None:
     """Copy the course notebooks, replace each exercise cell by ``code(id)`` (None: leave the
     starter), and add ``lrcourse.answer`` calls for ``answer(qid)`` (None: no answer)."""
     folder.mkdir(parents=True)
@@ -71,8 +76,9 @@ def make_student(folder: Path, assignment: Assignment, code: Callable[[str], str
                 if not tagged:
                     cell.metadata["tags"] = []
         nbformat.write(nb, folder / source.name)
-    lines = [f'lrcourse.answer("{q}", {a})' for q in assignment.questions
-             if (a := answer(q)) is not None]
+    lines = [
+        f'lrcourse.answer("{q}", {a})' for q in assignment.questions if (a := answer(q)) is not None
+    ]
     quiz = nbformat.v4.new_notebook()
     quiz.cells = [nbformat.v4.new_code_cell("import lrcourse\n" + "\n".join(lines))]
     nbformat.write(quiz, folder / "07_test_yourself.ipynb")
@@ -87,17 +93,27 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     half = set(assignment.exercises[::2])
     make_student(root / "right", assignment, solutions.get, right_answer)
     make_student(root / "wrong", assignment, wrong_source, wrong_answer)
-    make_student(root / "partial", assignment,
-                 lambda e: solutions[e] if e in half else wrong_source(e),
-                 lambda q: right_answer(q) if q in assignment.questions[:5] else None)
+    make_student(
+        root / "partial",
+        assignment,
+        lambda e: solutions[e] if e in half else wrong_source(e),
+        lambda q: right_answer(q) if q in assignment.questions[:5] else None,
+    )
     make_student(root / "untouched", assignment, lambda e: None, lambda q: None)
     make_student(root / "recreated", assignment, solutions.get, lambda q: None, tagged=False)
     mode = isolation()
     options = GradeOptions(workers=2, isolation=mode)  # type: ignore[arg-type]
     results = grade_folder(root, base / "out", assignment=assignment, options=options)
     write_outputs(results, base / "out")
-    return {"assignment": assignment, "root": root, "base": base, "out": base / "out",
-            "half": half, "options": options, "results": results}
+    return {
+        "assignment": assignment,
+        "root": root,
+        "base": base,
+        "out": base / "out",
+        "half": half,
+        "options": options,
+        "results": results,
+    }
 
 
 def scores(out: Path) -> dict[str, dict[str, str]]:
@@ -113,9 +129,15 @@ def test_expected_scores(course: dict[str, object]) -> None:
     assert isinstance(half, set)
     exercise_points = sum(assignment.points(e) for e in assignment.exercises)
     partial = sum(assignment.points(e) for e in half) + sum(
-        assignment.points(q) for q in assignment.questions[:5])
-    expected = {"right": assignment.total, "wrong": 0.0, "partial": partial, "untouched": 0.0,
-                "recreated": exercise_points}
+        assignment.points(q) for q in assignment.questions[:5]
+    )
+    expected = {
+        "right": assignment.total,
+        "wrong": 0.0,
+        "partial": partial,
+        "untouched": 0.0,
+        "recreated": exercise_points,
+    }
     assert {s: float(r["total"]) for s, r in table.items()} == expected
     assert {float(r["max"]) for r in table.values()} == {assignment.total}
 
@@ -128,8 +150,11 @@ def test_statuses_tell_untouched_from_missing(course: dict[str, object]) -> None
     assert statuses["two-lr-groups"] == "not-attempted"
     assert statuses["cv-is-lr-too-high"] == "missing"
     with (out / "grades.csv").open(newline="", encoding="utf-8") as handle:
-        found = {r["found"] for r in csv.DictReader(handle) if r["student"] == "recreated"
-                 and r["item"] in ("step-decay", "warmup-cosine")}
+        found = {
+            r["found"]
+            for r in csv.DictReader(handle)
+            if r["student"] == "recreated" and r["item"] in ("step-decay", "warmup-cosine")
+        }
     assert all("heading" in f for f in found), found
 
 
@@ -178,8 +203,12 @@ def test_shards_merged_equal_one_run(course: dict[str, object]) -> None:
     assert isinstance(assignment, Assignment)
     for index in range(2):
         sharded = GradeOptions(workers=1, isolation=options.isolation, shard=(index, 2))
-        results = grade_folder(Path(str(course["root"])), base / f"shard{index}",
-                               assignment=assignment, options=sharded)
+        results = grade_folder(
+            Path(str(course["root"])),
+            base / f"shard{index}",
+            assignment=assignment,
+            options=sharded,
+        )
         write_outputs(results, base / f"shard{index}")
     parts = [scores(base / f"shard{i}") for i in range(2)]
     assert parts[0] and parts[1] and not set(parts[0]) & set(parts[1])

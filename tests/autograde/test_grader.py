@@ -27,9 +27,11 @@ from tests.autograde.conftest import write_notebook, write_raw
 from tests.autograde.hostile import HOSTILE
 
 SECRET = "grader-secret-8c1f"
-WRONG = ("import torch\ndef make_optimizer(model):\n    return torch.optim.SGD(["
-         "{'params': model.backbone.parameters(), 'lr': 1e-2},"
-         "{'params': model.head.parameters(), 'lr': 1e-3}], momentum=0.9)\n")
+WRONG = (
+    "import torch\ndef make_optimizer(model):\n    return torch.optim.SGD(["
+    "{'params': model.backbone.parameters(), 'lr': 1e-2},"
+    "{'params': model.head.parameters(), 'lr': 1e-3}], momentum=0.9)\n"
+)
 REQUIRED = os.environ.get("LRCOURSE_REQUIRE_ISOLATION") == "1"
 
 
@@ -70,35 +72,78 @@ def build_class(root: Path, out: Path, progress_db: Path) -> None:
     write_notebook(root / "alice.ipynb", [(solution, "two-lr-groups")])
     write_notebook(root / "bob" / "homework.ipynb", [(WRONG, "two-lr-groups")])
     write_notebook(root / "recreated.ipynb", [(solution, None)])  # tag lost: found by name
-    write_notebook(root / "untouched.ipynb", [(exercise("two-lr-groups").starter_source,
-                                               "two-lr-groups")])
+    write_notebook(
+        root / "untouched.ipynb", [(exercise("two-lr-groups").starter_source, "two-lr-groups")]
+    )
     write_notebook(root / "no-cell.ipynb", [("print('hello')", None)])
     for name, source in HOSTILE.items():
-        text = (source.replace("{class_dir}", str(root)).replace("{out_dir}", str(out))
-                .replace("{progress_db}", str(progress_db)))
+        text = (
+            source.replace("{class_dir}", str(root))
+            .replace("{out_dir}", str(out))
+            .replace("{progress_db}", str(progress_db))
+        )
         write_notebook(root / f"{name}.ipynb", [(text, "two-lr-groups")])
-    good_cell = {"cell_type": "code", "source": solution, "outputs": [], "execution_count": None,
-                 "metadata": {"tags": ["exercise:two-lr-groups"]}}
+    good_cell = {
+        "cell_type": "code",
+        "source": solution,
+        "outputs": [],
+        "execution_count": None,
+        "metadata": {"tags": ["exercise:two-lr-groups"]},
+    }
     write_raw(root / "deep.ipynb", "[" * 100_000 + "]" * 100_000)
     write_raw(root / "huge-int.ipynb", '{"nbformat": 4, "cells": [], "x": ' + "9" * 40_000 + "}")
-    write_raw(root / "bad-metadata.ipynb", {"nbformat": 4, "nbformat_minor": 5, "metadata": [],
-                                            "cells": [{**good_cell, "metadata": "tags"},
-                                                      good_cell]})
-    write_raw(root / "null-source.ipynb", {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-                                           "cells": [{**good_cell, "source": ["x = 1", None]}]})
-    write_raw(root / "surrogate.ipynb", json.dumps(
-        {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-         "cells": [{**good_cell, "source": solution + "\n# \ud800\n"}]}))
-    write_raw(root / "unknown-tag.ipynb", {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-                                           "cells": [{**good_cell, "metadata": {
-                                               "tags": ["exercise:not-an-exercise"]}}]})
-    write_raw(root / "nbformat3.ipynb", {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
-                                         "worksheets": [{"cells": [{"cell_type": "code",
-                                                                    "input": solution,
-                                                                    "outputs": []}]}]})
+    write_raw(
+        root / "bad-metadata.ipynb",
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": [],
+            "cells": [{**good_cell, "metadata": "tags"}, good_cell],
+        },
+    )
+    write_raw(
+        root / "null-source.ipynb",
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+            "cells": [{**good_cell, "source": ["x = 1", None]}],
+        },
+    )
+    write_raw(
+        root / "surrogate.ipynb",
+        json.dumps(
+            {
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "metadata": {},
+                "cells": [{**good_cell, "source": solution + "\n# \ud800\n"}],
+            }
+        ),
+    )
+    write_raw(
+        root / "unknown-tag.ipynb",
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+            "cells": [{**good_cell, "metadata": {"tags": ["exercise:not-an-exercise"]}}],
+        },
+    )
+    write_raw(
+        root / "nbformat3.ipynb",
+        {
+            "nbformat": 3,
+            "nbformat_minor": 0,
+            "metadata": {},
+            "worksheets": [{"cells": [{"cell_type": "code", "input": solution, "outputs": []}]}],
+        },
+    )
     write_notebook(root / "=HYPERLINK(evil)\x07.ipynb", [(WRONG, "two-lr-groups")])
-    write_notebook(Path(os.fsdecode(os.fsencode(str(root)) + b"/bad\xffname.ipynb")),
-                   [(solution, "two-lr-groups")])
+    write_notebook(
+        Path(os.fsdecode(os.fsencode(str(root)) + b"/bad\xffname.ipynb")),
+        [(solution, "two-lr-groups")],
+    )
     os.mkfifo(root / "fifo.ipynb")
     write_notebook(root.parent / "elsewhere" / "real.ipynb", [(solution, "two-lr-groups")])
     (root / "linked").symlink_to(root.parent / "elsewhere", target_is_directory=True)
@@ -112,22 +157,37 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     progress_db.write_text("")
     build_class(root, out, progress_db)
     package = Path(lrcourse.__file__).parent
-    watched = [root / "alice.ipynb", progress_db, Path(lrcourse.__file__),
-               package / "exercises" / "solutions" / "two-lr-groups.py"]
+    watched = [
+        root / "alice.ipynb",
+        progress_db,
+        Path(lrcourse.__file__),
+        package / "exercises" / "solutions" / "two-lr-groups.py",
+    ]
     before = {p: digest(p) for p in watched}
     os.environ["GRADER_SECRET"] = SECRET
     try:
         start = time.monotonic()
-        results = grade_folder(root, out, exercises=["two-lr-groups"],
-                               options=GradeOptions(timeout=5.0, workers=2, memory_mb=512))
+        results = grade_folder(
+            root,
+            out,
+            exercises=["two-lr-groups"],
+            options=GradeOptions(timeout=5.0, workers=2, memory_mb=512),
+        )
         seconds = time.monotonic() - start
         write_outputs(results, out)
     finally:
         del os.environ["GRADER_SECRET"]
     time.sleep(1.0)  # a surviving daemon would have written by now
     rows = {r["student"]: r for r in read_csv(out / "grades.csv")}
-    return {"results": results, "rows": rows, "out": out, "root": root, "before": before,
-            "seconds": seconds, "leftover": sandbox_processes()}
+    return {
+        "results": results,
+        "rows": rows,
+        "out": out,
+        "root": root,
+        "before": before,
+        "seconds": seconds,
+        "leftover": sandbox_processes(),
+    }
 
 
 def row(graded: dict[str, object], student: str) -> dict[str, str]:
@@ -193,8 +253,14 @@ def test_nothing_outside_the_run_changed(graded: dict[str, object]) -> None:
     assert isinstance(out, Path)
     assert "owned" not in (out / "grades.csv").read_text()
     names = {p.name for p in out.iterdir()}
-    assert names <= {"grades.csv", "scores.csv", "gradebook.sqlite", "gradebook.sqlite-wal",
-                     "gradebook.sqlite-shm", ".lrcourse-grade.lock"}
+    assert names <= {
+        "grades.csv",
+        "scores.csv",
+        "gradebook.sqlite",
+        "gradebook.sqlite-wal",
+        "gradebook.sqlite-shm",
+        ".lrcourse-grade.lock",
+    }
 
 
 def test_no_process_stays_behind(graded: dict[str, object]) -> None:
@@ -217,9 +283,13 @@ def test_each_way_to_end_is_named(graded: dict[str, object]) -> None:
     assert row(graded, "forge-observer")["title"].endswith("are in no param group")
     assert row(graded, "forge-pipe")["status"] in ("error", "not-attempted")  # its own channel
     assert row(graded, "forge-classmate")["status"] == "error"
-    assert row(graded, "forge-float")["title"] == "Some parameters train with the wrong learning rate"
+    assert (
+        row(graded, "forge-float")["title"] == "Some parameters train with the wrong learning rate"
+    )
     assert row(graded, "forge-class")["title"] == "Return a `torch.optim.SGD`"
-    assert row(graded, "forge-noop-step")["title"].startswith("Training with your optimizer does not")
+    assert row(graded, "forge-noop-step")["title"].startswith(
+        "Training with your optimizer does not"
+    )
 
 
 def test_the_journal_resumes_after_a_kill(tmp_path: Path) -> None:
@@ -228,11 +298,23 @@ def test_the_journal_resumes_after_a_kill(tmp_path: Path) -> None:
     strict_or_skip()
     root, out = tmp_path / "class", tmp_path / "out"
     slow = exercise("two-lr-groups").solution_source.replace(
-        "def make_optimizer(model):", "import time\ndef make_optimizer(model):\n    time.sleep(1.5)")
+        "def make_optimizer(model):", "import time\ndef make_optimizer(model):\n    time.sleep(1.5)"
+    )
     for i in range(6):
         write_notebook(root / f"s{i}.ipynb", [(slow, "two-lr-groups")])
-    command = [sys.executable, "-m", "lrcourse", "grade", str(root), "--out", str(out),
-               "--exercises", "two-lr-groups", "--jobs", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "lrcourse",
+        "grade",
+        str(root),
+        "--out",
+        str(out),
+        "--exercises",
+        "two-lr-groups",
+        "--jobs",
+        "1",
+    ]
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal = out / "gradebook.sqlite"
     deadline = time.monotonic() + 120

@@ -23,8 +23,14 @@ GOOD = "def make_optimizer(model):\n    return 1\n"
 
 
 def cell(source: object, **extra: object) -> dict[str, object]:
-    return {"cell_type": "code", "source": source, "metadata": extra.pop("metadata", {}),
-            "outputs": [], "execution_count": None, **extra}
+    return {
+        "cell_type": "code",
+        "source": source,
+        "metadata": extra.pop("metadata", {}),
+        "outputs": [],
+        "execution_count": None,
+        **extra,
+    }
 
 
 def v4(*cells: object) -> dict[str, object]:
@@ -70,16 +76,24 @@ def test_malformed_cells_are_skipped_and_the_rest_graded(tmp_path: Path) -> None
 
 
 def test_a_lone_surrogate_is_replaced_not_crashed_on(tmp_path: Path) -> None:
-    text = json.dumps(v4(cell("def make_optimizer(m):\n    return '\ud800'\n",
-                              metadata={"tags": ["exercise:two-lr-groups"]})))
+    text = json.dumps(
+        v4(
+            cell(
+                "def make_optimizer(m):\n    return '\ud800'\n",
+                metadata={"tags": ["exercise:two-lr-groups"]},
+            )
+        )
+    )
     sub = read(tmp_path, text)
     code = sub.cells["two-lr-groups"][0]  # type: ignore[attr-defined]
     code.encode("utf-8")  # would raise on a lone surrogate
 
 
 def test_unknown_tags_are_notes_and_untagged_answers_are_found_by_name(tmp_path: Path) -> None:
-    nb = v4(cell("x = 1", metadata={"tags": ["exercise:no-such-thing"]}),
-            cell("import torch\ndef make_scheduler(o):\n    return None\n"))
+    nb = v4(
+        cell("x = 1", metadata={"tags": ["exercise:no-such-thing"]}),
+        cell("import torch\ndef make_scheduler(o):\n    return None\n"),
+    )
     sub = read(tmp_path, nb)
     notes = " ".join(sub.notes)  # type: ignore[attr-defined]
     assert "unknown exercise tag 'exercise:no-such-thing'" in notes
@@ -90,8 +104,11 @@ def test_unknown_tags_are_notes_and_untagged_answers_are_found_by_name(tmp_path:
 def test_a_name_shared_by_exercises_needs_a_tag_or_a_heading(tmp_path: Path) -> None:
     entry = {"step-decay": "make_scheduler", "warmup-cosine": "make_scheduler"}
     markdown = {"cell_type": "markdown", "metadata": {}, "source": "### Exercise · `warmup-cosine`"}
-    nb = v4(cell("def make_scheduler(o):\n    return 1\n"), markdown,
-            cell("def make_scheduler(o, t, w):\n    return 2\n"))
+    nb = v4(
+        cell("def make_scheduler(o):\n    return 1\n"),
+        markdown,
+        cell("def make_scheduler(o, t, w):\n    return 2\n"),
+    )
     path = write_raw(tmp_path / "s.ipynb", nb)
     sub = read_submission("s", [path], entry)
     assert list(sub.cells) == ["warmup-cosine"]
@@ -100,28 +117,41 @@ def test_a_name_shared_by_exercises_needs_a_tag_or_a_heading(tmp_path: Path) -> 
 
 
 def test_helpers_from_earlier_cells_travel_with_the_answer(tmp_path: Path) -> None:
-    nb = v4(cell("import torch\nLR = 1e-3\n%matplotlib inline\ndef helper(m):\n    return 2\n"
-                 "train_for_an_hour()\n"),
-            cell("def make_optimizer(model):\n    return helper(model)\n",
-                 metadata={"tags": ["exercise:two-lr-groups"]}))
+    nb = v4(
+        cell(
+            "import torch\nLR = 1e-3\n%matplotlib inline\ndef helper(m):\n    return 2\n"
+            "train_for_an_hour()\n"
+        ),
+        cell(
+            "def make_optimizer(model):\n    return helper(model)\n",
+            metadata={"tags": ["exercise:two-lr-groups"]},
+        ),
+    )
     code = read(tmp_path, nb).cells["two-lr-groups"][0]  # type: ignore[attr-defined]
     assert "def helper" in code and "LR = 1e-3" in code and "import torch" in code
     assert "train_for_an_hour" not in code and "%matplotlib" not in code
 
 
 def test_nbformat_3_is_read(tmp_path: Path) -> None:
-    nb3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
-           "worksheets": [{"cells": [{"cell_type": "code", "input": GOOD, "outputs": [],
-                                      "language": "python"}]}]}
+    nb3 = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [
+            {"cells": [{"cell_type": "code", "input": GOOD, "outputs": [], "language": "python"}]}
+        ],
+    }
     sub = read(tmp_path, nb3)
     assert sub.cells["two-lr-groups"][2].startswith("untagged cell")  # type: ignore[attr-defined]
 
 
 def test_two_notebooks_with_one_exercise_say_which_was_graded(tmp_path: Path) -> None:
-    old = write_notebook(tmp_path / "s" / "old.ipynb", [("def make_optimizer(m):\n    return 1",
-                                                         "two-lr-groups")])
-    new = write_notebook(tmp_path / "s" / "new.ipynb", [("def make_optimizer(m):\n    return 2",
-                                                         "two-lr-groups")])
+    old = write_notebook(
+        tmp_path / "s" / "old.ipynb", [("def make_optimizer(m):\n    return 1", "two-lr-groups")]
+    )
+    new = write_notebook(
+        tmp_path / "s" / "new.ipynb", [("def make_optimizer(m):\n    return 2", "two-lr-groups")]
+    )
     os.utime(old, (1_000_000, 1_000_000))
     sub = read_submission("s", [new, old], ENTRY)
     assert "return 2" in sub.cells["two-lr-groups"][0]
@@ -143,7 +173,9 @@ def test_only_regular_files_are_read_and_links_are_noted(tmp_path: Path) -> None
     assert "fifo.ipynb: skipped, not a regular file" in text
     assert "carol/hw.ipynb: skipped, not a regular file" in text
     assert sorted(files) == ["alice", "carol", "fifo"]
-    assert read_submission("carol", files["carol"], ENTRY).unreadable == "no notebook (.ipynb) found"
+    assert (
+        read_submission("carol", files["carol"], ENTRY).unreadable == "no notebook (.ipynb) found"
+    )
 
 
 def test_undecodable_file_names_become_printable_names(tmp_path: Path) -> None:
@@ -158,11 +190,17 @@ def test_undecodable_file_names_become_printable_names(tmp_path: Path) -> None:
 
 
 def test_quiz_answers_are_read_statically() -> None:
-    cells = parse_cells(json.dumps(v4(
-        cell('lrcourse.answer("q-one", "b")\nanswer("q-two", ["c", "a"])\nanswer(x, "d")\n'
-             'answer("q-one", "c")  # changed my mind\n'),
-        cell("answer('q-three', 0.001)"),
-    )).encode())
+    cells = parse_cells(
+        json.dumps(
+            v4(
+                cell(
+                    'lrcourse.answer("q-one", "b")\nanswer("q-two", ["c", "a"])\nanswer(x, "d")\n'
+                    'answer("q-one", "c")  # changed my mind\n'
+                ),
+                cell("answer('q-three', 0.001)"),
+            )
+        ).encode()
+    )
     assert quiz_answers(cells) == {"q-one": "c", "q-two": "a,c", "q-three": "0.001"}
 
 

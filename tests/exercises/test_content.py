@@ -33,7 +33,7 @@ def test_eleven_exercises_ship() -> None:
     ("edit", "message"),
     [
         (lambda t: t.replace('hints = ["a", "b", "c"]', 'hints = ["a"]'), "at least 3"),
-        (lambda t: t + 'corect = 1\n', "unknown keys"),
+        (lambda t: t + "corect = 1\n", "unknown keys"),
         (lambda t: t.replace("schema_version = 1", "schema_version = 2"), "schema_version"),
         (lambda t: t.replace('id = "x"', 'id = "y"'), "differs"),
         (lambda t: t.replace('"function"', '"lambda"'), "kind"),

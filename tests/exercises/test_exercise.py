@@ -27,15 +27,20 @@ def test_list_is_in_course_order_with_ids_and_titles() -> None:
 def test_hint_ladder_advances_and_can_be_addressed() -> None:
     ex = fresh("step-decay")
     assert [ex.hint().title for _ in range(4)] == [
-        "Hint 1 of 3", "Hint 2 of 3", "Hint 3 of 3", "Hint 3 of 3"
+        "Hint 1 of 3",
+        "Hint 2 of 3",
+        "Hint 3 of 3",
+        "Hint 3 of 3",
     ]
     assert ex.hint(1).message == ex.hints[0]
 
 
 def test_last_hint_repeats_last_failed_check() -> None:
     ex = fresh("step-decay")
-    ns = execute_source("import torch\ndef make_scheduler(o):\n"
-                        "    return torch.optim.lr_scheduler.StepLR(o, 5, 0.5)\n")
+    ns = execute_source(
+        "import torch\ndef make_scheduler(o):\n"
+        "    return torch.optim.lr_scheduler.StepLR(o, 5, 0.5)\n"
+    )
     assert not ex.check(ns["make_scheduler"], seed=1).passed
     assert any("epoch 5" in d for d in ex.hint(3).details)
 

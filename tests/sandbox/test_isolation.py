@@ -22,8 +22,11 @@ def job(function: Callable[[dict[str, Any]], Any], args: dict[str, Any]) -> tupl
     """A sandbox job that runs one of tests/sandbox_targets.py's functions from its source (the
     tests folder itself is not visible inside the sandbox)."""
     code = "import os, time\n" + inspect.getsource(function)
-    return "lrcourse.sandbox.probe:run_code", {"code": code, "call": function.__name__,
-                                               "args": args}
+    return "lrcourse.sandbox.probe:run_code", {
+        "code": code,
+        "call": function.__name__,
+        "args": args,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +62,14 @@ def test_answer_keys_exist_in_the_package_and_are_hidden(strict: object) -> None
     hidden = hidden_paths()
     assert {p.name for p in hidden} >= {"judges", "solutions"}
     facts = run_many(
-        [("lrcourse.sandbox.probe:facts",
-          {"paths": [str(p) for p in hidden] + [str(package_dir() / "feedback.py")]})],
-        timeout=60, isolation=strict,  # type: ignore[arg-type]
+        [
+            (
+                "lrcourse.sandbox.probe:facts",
+                {"paths": [str(p) for p in hidden] + [str(package_dir() / "feedback.py")]},
+            )
+        ],
+        timeout=60,
+        isolation=strict,  # type: ignore[arg-type]
     )[0]
     assert facts.status == "ok", facts
     readable = facts.value["readable"]
@@ -74,9 +82,11 @@ def test_a_strict_job_is_unprivileged_alone_and_offline(strict: object, tmp_path
     secret.write_text("the answer key")
     os.environ["LRCOURSE_TEST_SECRET"] = "s3cr3t"
     try:
-        facts = run_many([("lrcourse.sandbox.probe:facts", {"paths": [str(secret), "/root",
-                                                                     "/etc/shadow"]})],
-                         timeout=60, isolation=strict)[0]  # type: ignore[arg-type]
+        facts = run_many(
+            [("lrcourse.sandbox.probe:facts", {"paths": [str(secret), "/root", "/etc/shadow"]})],
+            timeout=60,
+            isolation=strict,
+        )[0]  # type: ignore[arg-type]
     finally:
         del os.environ["LRCOURSE_TEST_SECRET"]
     assert facts.status == "ok", facts
@@ -92,9 +102,13 @@ def test_strict_limits_hold_across_processes(strict: object) -> None:
     """A fork bomb stops at the process cap, and four processes cannot share more memory than
     one job's allowance."""
     results = run_many(
-        [job(sandbox_targets.fork_many, {"count": 200}),
-         job(sandbox_targets.memory_in_processes, {"processes": 4, "mib": 200})],
-        timeout=30, isolation=strict, memory_mb=512,  # type: ignore[arg-type]
+        [
+            job(sandbox_targets.fork_many, {"count": 200}),
+            job(sandbox_targets.memory_in_processes, {"processes": 4, "mib": 200}),
+        ],
+        timeout=30,
+        isolation=strict,
+        memory_mb=512,  # type: ignore[arg-type]
     )
     forks, memory = results
     assert forks.status == "ok", forks
@@ -106,9 +120,11 @@ def test_strict_limits_hold_across_processes(strict: object) -> None:
 def test_a_strict_job_cannot_touch_the_world_outside(strict: object, tmp_path: Path) -> None:
     target = tmp_path / "victim.txt"
     target.write_text("untouched")
-    r = run_many([job(sandbox_targets.vandal, {"victim": str(target),
-                                              "leak": "/tmp/lrcourse-test-leak"})],
-                 timeout=30, isolation=strict)[0]  # type: ignore[arg-type]
+    r = run_many(
+        [job(sandbox_targets.vandal, {"victim": str(target), "leak": "/tmp/lrcourse-test-leak"})],
+        timeout=30,
+        isolation=strict,
+    )[0]  # type: ignore[arg-type]
     assert r.status == "ok", r
     assert target.read_text() == "untouched"
     assert not Path("/tmp/lrcourse-test-leak").exists()

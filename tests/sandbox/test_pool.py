@@ -44,8 +44,12 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     for name in ESCAPES:
         jobs[name] = (T + "escape", {"pidfile": str(pids / name), "sleep": name.endswith("sleep")})
     results = run_many(list(jobs.values()), timeout=TIMEOUT, workers=2)
-    return {"names": list(jobs), "results": results,
-            "by_name": dict(zip(jobs, results, strict=True)), "pids": pids}
+    return {
+        "names": list(jobs),
+        "results": results,
+        "by_name": dict(zip(jobs, results, strict=True)),
+        "pids": pids,
+    }
 
 
 def result(batch: dict[str, object], name: str) -> ChildResult:
@@ -73,7 +77,9 @@ def test_ok_returns_the_json_value_and_prints_separately(batch: dict[str, object
 
 def test_exceptions_exits_and_bad_results_are_named(batch: dict[str, object]) -> None:
     assert result(batch, "boom").error == "ValueError: bad value 7"
-    assert "exited with code 0 without returning a result" in (result(batch, "hard_exit").error or "")
+    assert "exited with code 0 without returning a result" in (
+        result(batch, "hard_exit").error or ""
+    )
     assert (result(batch, "soft_exit").error or "").startswith("SystemExit")
     assert "TypeError" in (result(batch, "not_json").error or "")
     assert "ModuleNotFoundError" in (result(batch, "unknown").error or "")
@@ -153,7 +159,7 @@ def test_a_pool_keeps_its_workers_warm_between_runs() -> None:
 
 
 def test_bad_target_raises_before_anything_runs() -> None:
-    with pytest.raises(ValueError, match="package.module:function"):
+    with pytest.raises(ValueError, match=r"package\.module:function"):
         run_many([("no_colon", {})])
     assert run_many([]) == []
 

@@ -10,8 +10,15 @@ from lrcourse.sandbox.protocol import ChildResult, ProtocolError, decode_reply, 
 
 
 def answer(**fields: object) -> bytes:
-    base: dict[str, object] = {"nonce": "n1", "status": "ok", "value": {"x": 1}, "error": None,
-                               "stdout": "", "stderr": "", "seconds": 0.5}
+    base: dict[str, object] = {
+        "nonce": "n1",
+        "status": "ok",
+        "value": {"x": 1},
+        "error": None,
+        "stdout": "",
+        "stderr": "",
+        "seconds": 0.5,
+    }
     base.update(fields)
     return json.dumps(base).encode()
 

@@ -22,7 +22,9 @@ def require_returned(observed: Observed, what: str, expected: str) -> str:
     """The ``returned`` field; NotAttempted for ``None``, Incorrect for another kind."""
     kind = observed["returned"].text()
     if kind == "none":
-        raise NotAttempted("Not attempted yet", f"Your function returned `None`; it must return {what}.")
+        raise NotAttempted(
+            "Not attempted yet", f"Your function returned `None`; it must return {what}."
+        )
     if kind != expected:
         found = observed["type"].text() if observed.has("type") else kind
         raise Incorrect(f"Return {what}", f"Your function returned a `{found}`.")
@@ -107,7 +109,9 @@ def group_rows(
     for name, held in where.items():
         value = hyper(groups, held[0], key)
         if value is None or not value.is_number():
-            shown = "missing" if value is None else f"a {str(value.value).strip('<>')}, not a number"
+            shown = (
+                "missing" if value is None else f"a {str(value.value).strip('<>')}, not a number"
+            )
             wrong[(module_of(name), held[0], shown, want[name])] += 1
             continue
         got = value.number()
@@ -173,10 +177,13 @@ def unchanged(before: list[float], after: Observed) -> bool:
     return len(values) == len(before) and all(a == b for a, b in zip(values, before, strict=True))
 
 
+def part(model: nn.Module, name: str) -> nn.Module:
+    """The submodule ``name`` of a fixture model."""
+    return model.get_submodule(name)
+
+
 def freeze(model: nn.Module, prefix: str) -> None:
     """``requires_grad_(False)`` for every parameter whose name starts with ``prefix``."""
     for name, p in model.named_parameters():
         if name.startswith(prefix):
             p.requires_grad_(False)
-
-

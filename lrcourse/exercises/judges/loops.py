@@ -18,10 +18,15 @@ STEP_ORDER_WARNING = "before `optimizer.step()`"
 
 
 def _draw_loop(rng: random.Random) -> Spec:
-    return {"model": "backbone-head", "seed": rng.randrange(2**31),
-            "batch_size": rng.randint(4, 9), "batches": rng.randint(2, 4),
-            "epochs": rng.randint(2, 4), "lr": rng.choice((0.005, 0.01, 0.02)),
-            "gamma": rng.choice((0.3, 0.5, 0.8))}
+    return {
+        "model": "backbone-head",
+        "seed": rng.randrange(2**31),
+        "batch_size": rng.randint(4, 9),
+        "batches": rng.randint(2, 4),
+        "epochs": rng.randint(2, 4),
+        "lr": rng.choice((0.005, 0.01, 0.02)),
+        "gamma": rng.choice((0.3, 0.5, 0.8)),
+    }
 
 
 def _reference_fit(spec: Spec) -> list[list[float]]:
@@ -32,7 +37,7 @@ def _reference_fit(spec: Spec) -> list[list[float]]:
     for _ in range(int(spec["epochs"])):
         for x, y in data:
             optimizer.zero_grad()
-            nn.functional.mse_loss(model(x), y).backward()
+            torch.autograd.backward(nn.functional.mse_loss(model(x), y))
             optimizer.step()
         scheduler.step()
     return flat_parameters(model)
@@ -48,7 +53,9 @@ def training_loop(spec: Spec, observed: Observed, context: Context) -> str:
     names = parameter_names(build_model(spec))
     final = observed["final"].items()
     want = _reference_fit(spec)
-    off = [n for n, g, w in zip(names, final, want, strict=False) if not same_values(g.numbers(), w)]
+    off = [
+        n for n, g, w in zip(names, final, want, strict=False) if not same_values(g.numbers(), w)
+    ]
     if off or len(final) != len(want):
         raise Incorrect(
             "The call order looks right, but the final parameters differ from a reference run",
@@ -118,10 +125,15 @@ def _diagnose_calls(
 
 
 def _draw_range(rng: random.Random) -> Spec:
-    return {"model": "backbone-head", "seed": rng.randrange(2**31),
-            "batch_size": rng.randint(4, 9), "batches": rng.randint(2, 4),
-            "n": rng.randint(5, 12), "start": rng.choice((1e-5, 1e-4, 1e-3)),
-            "end": rng.choice((0.05, 0.1, 0.3))}
+    return {
+        "model": "backbone-head",
+        "seed": rng.randrange(2**31),
+        "batch_size": rng.randint(4, 9),
+        "batches": rng.randint(2, 4),
+        "n": rng.randint(5, 12),
+        "start": rng.choice((1e-5, 1e-4, 1e-3)),
+        "end": rng.choice((0.05, 0.1, 0.3)),
+    }
 
 
 def _reference_range_test(spec: Spec) -> tuple[list[float], list[float], list[float]]:
@@ -136,7 +148,7 @@ def _reference_range_test(spec: Spec) -> tuple[list[float], list[float], list[fl
         optimizer.param_groups[0]["lr"] = value
         optimizer.zero_grad()
         loss = nn.functional.mse_loss(model(x), y)
-        loss.backward()
+        torch.autograd.backward(loss)
         optimizer.step()
         before.append(float(loss))
         with torch.no_grad():

@@ -50,8 +50,10 @@ def _sgd(spec: Spec, **overrides: Any) -> Callable[[list[dict[str, Any]]], Any]:
         return torch.optim.SGD(
             groups,
             lr=spec["lr0"],
-            momentum=overrides.get("momentum", spec["m0"]),
-            weight_decay=overrides.get("weight_decay", spec["wd0"]),
+            momentum=float(overrides["momentum"] if "momentum" in overrides else spec["m0"]),
+            weight_decay=float(
+                overrides["weight_decay"] if "weight_decay" in overrides else spec["wd0"]
+            ),
             foreach=False,
             **kwargs,
         )
@@ -60,24 +62,47 @@ def _sgd(spec: Spec, **overrides: Any) -> Callable[[list[dict[str, Any]]], Any]:
 
 
 VARIANTS: list[tuple[dict[str, Any], bool, str, str]] = [
-    ({}, False, "Scheduler lr changes are ignored",
-     "The scheduler changes `group['lr']` between steps, but your `step()` keeps using the lr "
-     "it was created with (read in `__init__`, or cached)."),
-    ({"defaults_only": True}, True, "Per-group hyperparameters are ignored",
-     "Group 1 sets its own lr, momentum and weight_decay, but your `step()` applies the "
-     "constructor's values (`self.defaults`) to every group."),
-    ({"weight_decay": 0.0}, True, "Weight decay is missing",
-     "Your update matches SGD without weight decay: the `weight_decay * p` term never reaches "
-     "the gradient."),
-    ({"momentum": 0.0}, True, "Momentum is missing",
-     "Your update matches plain SGD: no momentum buffer carries over from one step to the "
-     "next."),
-    ({"dampening": "momentum"}, True, "The momentum buffer is damped",
-     "Your buffer mixes in only `(1 - momentum)` of each new gradient; torch's SGD (dampening 0) "
-     "adds the whole gradient."),
-    ({"nesterov": True}, True, "That is Nesterov momentum",
-     "Your update looks one step ahead along the buffer; the contract's SGD steps along the "
-     "buffer itself."),
+    (
+        {},
+        False,
+        "Scheduler lr changes are ignored",
+        "The scheduler changes `group['lr']` between steps, but your `step()` keeps using the lr "
+        "it was created with (read in `__init__`, or cached).",
+    ),
+    (
+        {"defaults_only": True},
+        True,
+        "Per-group hyperparameters are ignored",
+        "Group 1 sets its own lr, momentum and weight_decay, but your `step()` applies the "
+        "constructor's values (`self.defaults`) to every group.",
+    ),
+    (
+        {"weight_decay": 0.0},
+        True,
+        "Weight decay is missing",
+        "Your update matches SGD without weight decay: the `weight_decay * p` term never reaches "
+        "the gradient.",
+    ),
+    (
+        {"momentum": 0.0},
+        True,
+        "Momentum is missing",
+        "Your update matches plain SGD: no momentum buffer carries over from one step to the next.",
+    ),
+    (
+        {"dampening": "momentum"},
+        True,
+        "The momentum buffer is damped",
+        "Your buffer mixes in only `(1 - momentum)` of each new gradient; torch's SGD "
+        "(dampening 0) adds the whole gradient.",
+    ),
+    (
+        {"nesterov": True},
+        True,
+        "That is Nesterov momentum",
+        "Your update looks one step ahead along the buffer; the contract's SGD steps along the "
+        "buffer itself.",
+    ),
 ]
 
 
@@ -109,7 +134,9 @@ def momentum_sgd(spec: Spec, observed: Observed, context: Context) -> str:
     for overrides, schedule, title, message in VARIANTS:
         variant = custom_problem_trajectory(_sgd(spec, **overrides), spec, schedule=schedule)
         if _first_difference(got, variant) is None:
-            raise Incorrect(title, message, [f"first difference at step {diff[0]}, {NAMES[diff[1]]}"])
+            raise Incorrect(
+                title, message, [f"first difference at step {diff[0]}, {NAMES[diff[1]]}"]
+            )
     raise Incorrect(
         f"The parameters differ from torch.optim.SGD at step {diff[0]}",
         "None of the usual slips explains the difference; compare your update, term by term, "

@@ -16,6 +16,7 @@ from lrcourse.exercises.judges.common import (
     initial_parameters,
     module_of,
     parameter_names,
+    part,
     read_groups,
     reference_trajectory,
     require_class,
@@ -31,8 +32,13 @@ from lrcourse.exercises.traces import close, lr
 
 def _draw(model: str, batches: int) -> Callable[[random.Random], Spec]:
     def draw(rng: random.Random) -> Spec:
-        return {"model": model, "seed": rng.randrange(2**31), "batch_size": rng.randint(4, 9),
-                "batches": batches, "rounds": 2}
+        return {
+            "model": model,
+            "seed": rng.randrange(2**31),
+            "batch_size": rng.randint(4, 9),
+            "batches": batches,
+            "rounds": 2,
+        }
 
     return draw
 
@@ -59,8 +65,10 @@ def two_lr_groups(spec: Spec, observed: Observed, context: Context) -> str:
     reference = reference_trajectory(
         spec,
         lambda m: torch.optim.SGD(
-            [{"params": m.backbone.parameters(), "lr": 1e-3},
-             {"params": m.head.parameters(), "lr": 1e-2}],
+            [
+                {"params": part(m, "backbone").parameters(), "lr": 1e-3},
+                {"params": part(m, "head").parameters(), "lr": 1e-2},
+            ],
             momentum=0.9,
         ),
     )
@@ -123,11 +131,17 @@ def freeze_backbone(spec: Spec, observed: Observed, context: Context) -> str:
 
     def reference(m: torch.nn.Module) -> torch.optim.Optimizer:
         freeze(m, "backbone.")
-        return torch.optim.Adam(m.head.parameters(), lr=1e-3)
+        return torch.optim.Adam(part(m, "head").parameters(), lr=1e-3)
 
-    require_trajectory(observed, reference_trajectory(spec, reference), names,
-                       "torch.optim.Adam(lr=1e-3) on the head")
-    return "Backbone bit-identical after training, head trained, no optimizer state for the backbone."
+    require_trajectory(
+        observed,
+        reference_trajectory(spec, reference),
+        names,
+        "torch.optim.Adam(lr=1e-3) on the head",
+    )
+    return (
+        "Backbone bit-identical after training, head trained, no optimizer state for the backbone."
+    )
 
 
 @judge("no-decay-groups", _draw("mixed", 2))
@@ -146,20 +160,33 @@ def no_decay_groups(spec: Spec, observed: Observed, context: Context) -> str:
     rows = group_rows(groups, where, "weight_decay", want)
     if rows:
         got = {n: groups[where[n][0]]["weight_decay"].value for n in names}
-        wrong = {n for n in names if not (isinstance(got[n], int | float)
-                                          and close(float(got[n]), want[n], 0.05))}
+        wrong = {
+            n
+            for n in names
+            if not (isinstance(got[n], int | float) and close(float(got[n]), want[n], 0.05))
+        }
         raise Incorrect(
             *_decay_diagnosis(wrong, got, shapes),
-            [f"`{n}` (ndim {shapes[n]}): weight_decay={got[n]}, expected {lr(want[n])}"
-             for n in names if n in wrong][:8],
+            [
+                f"`{n}` (ndim {shapes[n]}): weight_decay={got[n]}, expected {lr(want[n])}"
+                for n in names
+                if n in wrong
+            ][:8],
         )
     decay = [n for n in names if shapes[n] >= 2]
     reference = reference_trajectory(
         spec,
         lambda m: torch.optim.AdamW(
-            [{"params": [p for n, p in m.named_parameters() if n in decay], "weight_decay": 0.05},
-             {"params": [p for n, p in m.named_parameters() if n not in decay],
-              "weight_decay": 0.0}],
+            [
+                {
+                    "params": [p for n, p in m.named_parameters() if n in decay],
+                    "weight_decay": 0.05,
+                },
+                {
+                    "params": [p for n, p in m.named_parameters() if n not in decay],
+                    "weight_decay": 0.0,
+                },
+            ],
             lr=1e-3,
         ),
     )
@@ -215,8 +242,10 @@ def _decay_diagnosis(
             "Some matrices do not decay",
             "Every parameter with ndim >= 2 must get weight_decay=0.05.",
         )
-    return ("Some parameters get the wrong weight decay",
-            "Decide by each parameter's number of dimensions.")
+    return (
+        "Some parameters get the wrong weight decay",
+        "Decide by each parameter's number of dimensions.",
+    )
 
 
 def _exponent(value: float, base: float, decay: float) -> str:
@@ -229,13 +258,15 @@ def _exponent(value: float, base: float, decay: float) -> str:
 def _draw_layerwise(rng: random.Random) -> Spec:
     configs = []
     for _ in range(3):
-        configs.append({
-            "model": "layered",
-            "seed": rng.randrange(2**31),
-            "depth": rng.randint(2, 6),
-            "base_lr": float(rng.choice((1, 2, 5)) * 10.0 ** rng.randint(-4, -3)),
-            "decay": rng.choice((0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)),
-        })
+        configs.append(
+            {
+                "model": "layered",
+                "seed": rng.randrange(2**31),
+                "depth": rng.randint(2, 6),
+                "base_lr": float(rng.choice((1, 2, 5)) * 10.0 ** rng.randint(-4, -3)),
+                "decay": rng.choice((0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)),
+            }
+        )
     return {"configs": configs}
 
 
@@ -266,7 +297,9 @@ def layerwise_lr_decay(spec: Spec, observed: Observed, context: Context) -> str:
                 continue
             got = value.number()
             if not close(got, want[n], base_lr):
-                bad.setdefault(module_of(n), (f"{lr(got)}{_exponent(got, base_lr, decay)}", want[n]))
+                bad.setdefault(
+                    module_of(n), (f"{lr(got)}{_exponent(got, base_lr, decay)}", want[n])
+                )
         if bad:
             rows = [
                 f"{m}: lr={got}, expected {lr(exp)}{_exponent(exp, base_lr, decay)}"
@@ -281,12 +314,17 @@ def layerwise_lr_decay(spec: Spec, observed: Observed, context: Context) -> str:
     return f"Checked L = {', '.join(str(c['depth']) for c in spec['configs'])}."
 
 
-def _layerwise_title(groups: list[dict[str, Observed]], where: dict[str, list[int]],
-                     depth: int) -> str:
+def _layerwise_title(
+    groups: list[dict[str, Observed]], where: dict[str, list[int]], depth: int
+) -> str:
     first = groups[where["blocks.0.0.weight"][0]].get("lr")
     last = groups[where[f"blocks.{depth - 1}.0.weight"][0]].get("lr")
-    if first is not None and last is not None and first.is_number() and last.is_number() and (
-        first.number() > last.number()
+    if (
+        first is not None
+        and last is not None
+        and first.is_number()
+        and last.is_number()
+        and (first.number() > last.number())
     ):
         return "The decay runs the wrong way: earlier blocks must get *smaller* lrs"
     return "Some layers get the wrong learning rate"

@@ -43,8 +43,10 @@ def read_trace(observed: Observed, what: str = "a scheduler") -> list[list[float
             "Build the scheduler on the `optimizer` argument, not on a new optimizer.",
         )
     if kind == "other":
-        raise Incorrect("Return a scheduler",
-                        f"Got a `{observed['type'].text()}`, which has no `step()` method.")
+        raise Incorrect(
+            "Return a scheduler",
+            f"Got a `{observed['type'].text()}`, which has no `step()` method.",
+        )
     require_returned(observed, what, "scheduler")
     rows = observed["trace"].items()
     trace: list[list[float]] = []
@@ -119,9 +121,9 @@ def _warned(context: Context) -> str:
     return ""
 
 
-def _draw_epochs(groups: tuple[int, int], units: int, steps: tuple[int, int]) -> Callable[
-    [random.Random], Spec
-]:
+def _draw_epochs(
+    groups: tuple[int, int], units: int, steps: tuple[int, int]
+) -> Callable[[random.Random], Spec]:
     def draw(rng: random.Random) -> Spec:
         spec = draw_optimizer(rng, rng.randint(*groups))
         spec.update(units=units, steps_per_unit=rng.randint(*steps))
@@ -136,16 +138,22 @@ def step_decay(spec: Spec, observed: Observed, context: Context) -> str:
     got = read_trace(observed)
     want = expected(bases, lambda g, e: 0.5 ** (e // 10), 60)
     variants: list[Variant] = [
-        (expected(bases, lambda g, e: 0.5 ** (e / 10), 60),
-         "The lr decays smoothly instead of in steps",
-         "The contract halves the lr once every 10 epochs and holds it in between; yours "
-         "shrinks a little every epoch."),
-        (expected(bases, lambda g, e: 0.1 ** (e // 10), 60),
-         "The decay factor is wrong: the lr drops 10× per step",
-         "Each step must halve the lr (gamma 0.5); yours divides it by 10."),
-        (expected(bases, lambda g, e: 0.5 ** (e // 5), 60),
-         "The lr halves every 5 epochs instead of every 10",
-         "The step size is 10 epochs."),
+        (
+            expected(bases, lambda g, e: 0.5 ** (e / 10), 60),
+            "The lr decays smoothly instead of in steps",
+            "The contract halves the lr once every 10 epochs and holds it in between; yours "
+            "shrinks a little every epoch.",
+        ),
+        (
+            expected(bases, lambda g, e: 0.1 ** (e // 10), 60),
+            "The decay factor is wrong: the lr drops 10× per step",
+            "Each step must halve the lr (gamma 0.5); yours divides it by 10.",
+        ),
+        (
+            expected(bases, lambda g, e: 0.5 ** (e // 5), 60),
+            "The lr halves every 5 epochs instead of every 10",
+            "The step size is 10 epochs.",
+        ),
     ]
     decide_trace(want, got, bases, variants, "epoch", context)
     return f"lr halves every 10 epochs for all {len(bases)} group(s)."
@@ -187,21 +195,29 @@ def warmup_cosine(spec: Spec, observed: Observed, context: Context) -> str:
         got = read_trace(run)
         want = expected(bases, _warmup_cosine(total, warmup), total)
         variants: list[Variant] = [
-            (expected(bases, _warmup_cosine(total, warmup, shift=1), total),
-             "Warmup is off by one",
-             f"Step 0 must use lr 0 (factor t / warmup_steps); yours starts at base_lr/{warmup} "
-             "and reaches the peak one step early."),
-            (expected(bases, _warmup_cosine(total, warmup, span=total), total),
-             "The cosine spans the wrong number of steps",
-             "The cosine must run over the `total_steps - warmup_steps` steps after warmup; "
-             "yours uses all `total_steps`, so the lr never reaches 0."),
-            (expected(bases, _warmup_cosine(total, warmup, span=total, cos_from=0), total),
-             "The cosine starts at step 0 instead of after warmup",
-             "Measure the cosine's progress from the end of warmup, not from step 0."),
-            (expected(bases, _warmup_cosine(total, 0), total),
-             "The warmup is missing",
-             "The lr must start at 0 and climb linearly for `warmup_steps` steps before the "
-             "cosine decay; yours starts the cosine at once."),
+            (
+                expected(bases, _warmup_cosine(total, warmup, shift=1), total),
+                "Warmup is off by one",
+                f"Step 0 must use lr 0 (factor t / warmup_steps); yours starts at base_lr/{warmup} "
+                "and reaches the peak one step early.",
+            ),
+            (
+                expected(bases, _warmup_cosine(total, warmup, span=total), total),
+                "The cosine spans the wrong number of steps",
+                "The cosine must run over the `total_steps - warmup_steps` steps after warmup; "
+                "yours uses all `total_steps`, so the lr never reaches 0.",
+            ),
+            (
+                expected(bases, _warmup_cosine(total, warmup, span=total, cos_from=0), total),
+                "The cosine starts at step 0 instead of after warmup",
+                "Measure the cosine's progress from the end of warmup, not from step 0.",
+            ),
+            (
+                expected(bases, _warmup_cosine(total, 0), total),
+                "The warmup is missing",
+                "The lr must start at 0 and climb linearly for `warmup_steps` steps before the "
+                "cosine decay; yours starts the cosine at once.",
+            ),
         ]
         try:
             decide_trace(want, got, bases, variants, "step", context)
