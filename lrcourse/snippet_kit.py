@@ -72,6 +72,11 @@ def numbers_in(text: str) -> list[str]:
     return NUMBER.findall(text)
 
 
+def _decimals(text: str) -> bool:
+    """Does the text state a number with a fractional part or an exponent (not a count)?"""
+    return any("." in t or "e" in t.lower() for t in numbers_in(text))
+
+
 def is_numeric_choice(text: str) -> bool:
     """True when a choice's text is only numbers (with backticks, brackets and commas)."""
     return bool(numbers_in(text)) and bool(_NUMERIC_CHOICE.match(NUMBER.sub("", text)))
@@ -198,6 +203,7 @@ class Kit:
         return [float(t) for t in numbers_in(self._text(cid))]
 
     def choice_code(self, cid: str) -> str:
+        self.read.add(cid)
         return code_of(self._text(cid))
 
     def run_choice(self, cid: str, /, **names: Any) -> Run:
@@ -259,6 +265,12 @@ class Kit:
             raise SnippetError(
                 "the choices are numbers: read them with pick(value), or read "
                 "each with numbers(id) when they are inputs"
+            )
+        unread = [c for c, t in self.choices.items() if _decimals(t) and c not in self.read]
+        if unread:
+            raise SnippetError(
+                f"choice(s) {', '.join(unread)} state numbers the snippet never read: use "
+                "numbers(id) (or run the choice's code), so an edited number fails the proof"
             )
         for cid, claim in claims.items():
             if not isinstance(claim, bool):

@@ -114,6 +114,17 @@ def test_pick_true_needs_every_choice_and_numbers_read() -> None:
     assert numbers.pick_true({"a": True, "b": False}) == ["a"]
 
 
+def test_pick_true_needs_stated_numbers_read() -> None:
+    claims = Kit("q", "", {"a": "It stays at 0.1.", "b": "It halves, twice."})
+    with pytest.raises(SnippetError, match="choice\\(s\\) a state numbers the snippet never read"):
+        claims.pick_true({"a": False, "b": True})
+    assert claims.numbers("a") == [0.1]
+    assert claims.pick_true({"a": False, "b": True}) == ["b"]
+    code = Kit("q", "", {"a": "`x = 0.5`", "b": "no"})
+    assert code.choice_code("a") == "x = 0.5"  # running or reading the code counts
+    assert code.pick_true({"a": True, "b": False}) == ["a"]
+
+
 def test_raises_names_type_and_message() -> None:
     def bad() -> None:
         raise ValueError("bad lr")

@@ -49,6 +49,7 @@ def test_there_is_a_planted_fixture_for_each_kind_of_hole() -> None:
         "unproven",
         "numeric-value-slip",
         "prose-number-changed",
+        "claim-number-unread",
     } <= kinds
 
 
