@@ -7,11 +7,15 @@ answer, a near-tie, a moved key, ...). Its first line names what ``validate`` mu
 
 from __future__ import annotations
 
+import json
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from lrcourse.bank import Problem
+from lrcourse.snippet_kit import NUMBER
 from lrcourse.validate import Report, lint_feedback, lint_prose_numbers, lint_snippet, validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -192,6 +196,86 @@ def test_course_bank_is_fully_proven() -> None:
     assert report.ok, "\n".join(str(p) for p in report.problems)
     assert report.coverage == 1.0 and report.proven == report.questions
     assert report.exempt == [], "exemptions must stay rare; list them in the issue when added"
+
+
+# Number edits in a keyed choice that leave it true, so no proof should fail:
+# 0.6 -> 1.2 also diverges; a resume that loads both state_dicts restores the lr whatever it
+# was built with.
+STILL_TRUE_AFTER_EDIT = {"cv-divergence-threshold", "sc-resume-order"}
+
+
+def _emit(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_emit(v) for v in value) + "]"
+    return repr(value)
+
+
+def _question_toml(q: dict[str, Any]) -> str:
+    lines = ["[[questions]]"]
+    lines += [f"{k} = {_emit(v)}" for k, v in q.items() if k not in ("choices", "source")]
+    for choice in q.get("choices", []):
+        lines.append("[[questions.choices]]")
+        lines += [f"{k} = {_emit(v)}" for k, v in choice.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _doubled_first_decimal(text: str) -> str | None:
+    for m in NUMBER.finditer(text):
+        if "." in m.group() or "e" in m.group().lower():
+            return text[: m.start()] + repr(2 * float(m.group())) + text[m.end() :]
+    return None
+
+
+def _slips(q: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Author slips on a copy of one real question, each of which makes its key wrong."""
+    out: dict[str, dict[str, Any]] = {}
+    if q.get("kind") == "numeric":
+        out["value"] = {**q, "value": 2 * q["value"] + 1}
+        return out
+    choices = q["choices"]
+    keyed = [c for c in choices if c.get("correct")]
+    if not q.get("multiple"):
+        other = next(c["id"] for c in choices if not c.get("correct"))
+        out["key-moved"] = {
+            **q,
+            "choices": [
+                {
+                    **{k: v for k, v in c.items() if k != "correct"},
+                    **({"correct": True} if c["id"] == other else {}),
+                }
+                for c in choices
+            ],
+        }
+    text = _doubled_first_decimal(keyed[0]["text"])
+    if text and q["id"] not in STILL_TRUE_AFTER_EDIT:
+        out["keyed-number"] = {
+            **q,
+            "choices": [{**c, "text": text} if c is keyed[0] else c for c in choices],
+        }
+    return out
+
+
+@pytest.mark.slow
+def test_slips_planted_in_every_course_question_are_caught(tmp_path: Path) -> None:
+    """A moved key, an edited number in the keyed choice, a wrong numeric value: every
+    question of the course bank, each slip on its own copy, all reported."""
+    body = 'schema_version = 1\ntopic = "slips"\ntitle = "Planted slips"\n\n'
+    planted = []
+    for path in sorted((ROOT / "quizzes").glob("*.toml")):
+        for q in tomllib.loads(path.read_text(encoding="utf-8"))["questions"]:
+            for kind, slip in _slips(q).items():
+                slip["id"] = f"{kind}-{q['id']}"
+                planted.append(slip["id"])
+                body += _question_toml(slip) + "\n"
+    (tmp_path / "slips.toml").write_text(body, encoding="utf-8")
+    report = validate([tmp_path], timeout=120)
+    flagged = {p.subject for p in report.problems}
+    assert len(planted) > 120
+    assert [i for i in planted if i not in flagged] == []
 
 
 def test_problem_is_printed_as_file_id_message() -> None:
