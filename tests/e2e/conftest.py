@@ -324,6 +324,17 @@ class LabPage:
         self.page.keyboard.press("Shift+Enter")
 
     # -- evidence -------------------------------------------------------------------------
+    def docs_shot(self, name: str, locator=None) -> Path | None:
+        """With LRCOURSE_DOCS_SCREENSHOTS=1, also save the screenshot as docs/<name>.png (the
+        README's pictures); otherwise do nothing, so a test run never changes the repo."""
+        if os.environ.get("LRCOURSE_DOCS_SCREENSHOTS") != "1":
+            return None
+        path = REPO / "docs" / f"{name}.png"
+        path.parent.mkdir(exist_ok=True)
+        target = locator if locator is not None else self.page
+        target.screenshot(path=str(path))
+        return path
+
     def shot(self, name: str, locator=None) -> Path:
         """Save a screenshot of the page (or of one element) under the artifacts dir."""
         path = self.artifacts / f"{name}.png"

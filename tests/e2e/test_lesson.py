@@ -61,6 +61,13 @@ def test_lesson_runs_and_exercise_check_gives_feedback(lab_page, lab, e2e_timing
     e2e_timings["lesson_run_all_s"] = time.perf_counter() - t0
     lp.page.wait_for_timeout(500)  # let the last widget views render
     lp.shot("10_lesson_ran")
+    # the README's picture of a lesson: a live plot and the text around it
+    figure = lp.page.locator(".jp-OutputArea-output img").first
+    if figure.count():
+        figure.scroll_into_view_if_needed()
+        lp.page.mouse.wheel(0, -250)
+        lp.page.wait_for_timeout(300)
+        lp.docs_shot("lesson")
     assert lp.error_outputs() == [], "cells raised during Run All"
     assert lp.widget_errors() == [], "widgets failed to render"
 
