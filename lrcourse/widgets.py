@@ -277,8 +277,9 @@ class QuizWidget(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
     @property
     def what(self) -> str:
         """One line saying what this widget is (used for the saved-notebook note)."""
-        kind = "Demo quiz" if self.demo else ("Test" if self.mode == "test" else "Practice quiz")
-        return f"{kind}: {self.title}" if self.title else kind
+        kind = "Quiz test" if self.mode == "test" else "Practice quiz"
+        what = self.title or kind
+        return f"Demo · {what}" if self.demo else what
 
     def _ipython_display_(self, **kwargs: Any) -> None:
         display_with_note(self.what, self._repr_mimebundle_())

@@ -227,7 +227,7 @@ def test_a_demo_never_records(bank: Bank, store: ProgressStore) -> None:
     assert (
         "not recorded" in test.header_html.value and "nothing was recorded" in test.score_html.value
     )
-    assert practice.what.startswith("Demo quiz")
+    assert practice.what == "Demo · Practice quiz"
 
 
 def test_review_item_for_a_right_answer_keeps_the_steps_folded(bank: Bank) -> None:
@@ -249,8 +249,7 @@ def test_display_publishes_a_note_then_the_widget(bank: Bank, monkeypatch) -> No
     qw._ipython_display_()
     note, widget = published
     assert (
-        "run this cell" in note["text/plain"]
-        and "Practice quiz: Practice: Topic alpha" in (note["text/plain"])
+        "run this cell" in note["text/plain"] and "Practice: Topic alpha." in (note["text/plain"])
     )
     assert "lrc-saved-note" in note["text/html"]
     assert widget["application/vnd.jupyter.widget-view+json"]["model_id"] == qw.model_id
