@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import os
 import random
+import types
 from typing import Any
 
 from lrcourse.exercises.content import ExerciseContent
@@ -43,6 +44,51 @@ def _stable_seed(exercise_id: str, obj: Any) -> int | None:
     secret = os.environ.get(SEED_SECRET_ENV, "")
     digest = hashlib.sha256(f"{secret}\0{exercise_id}\0{source}".encode()).digest()
     return int.from_bytes(digest[:8], "big")
+
+
+def _code_objects(obj: Any) -> list[types.CodeType]:
+    """The code of a function, or of every method of a class, nested code included."""
+    functions = [obj] if inspect.isfunction(obj) else []
+    if inspect.isclass(obj):
+        functions = [v for v in vars(obj).values() if inspect.isfunction(v)]
+    found: list[types.CodeType] = []
+    stack = [f.__code__ for f in functions]
+    while stack:
+        code = stack.pop()
+        found.append(code)
+        stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return found
+
+
+def _portable(value: Any) -> bool:
+    """Whether the grader brings ``value`` along from earlier cells (imports, functions,
+    classes and literal constants)."""
+    if isinstance(value, types.ModuleType | type) or callable(value):
+        return True
+    return isinstance(value, int | float | str | bool | bytes | type(None) | tuple | list | dict)
+
+
+def cross_cell_names(obj: Any) -> list[str]:
+    """Names ``obj`` reads from the notebook's globals that ``lrcourse grade`` cannot bring
+    along: values computed in other cells (data, models, tensors)."""
+    namespace = getattr(obj, "__globals__", None)
+    if namespace is None and inspect.isclass(obj):
+        methods = [v for v in vars(obj).values() if inspect.isfunction(v)]
+        namespace = methods[0].__globals__ if methods else None
+    if not isinstance(namespace, dict) or namespace.get("__name__") != "__main__":
+        return []
+    names = {n for code in _code_objects(obj) for n in code.co_names}
+    return sorted(n for n in names if n in namespace and not _portable(namespace[n]))
+
+
+def _with_grading_note(feedback: Feedback, names: list[str]) -> Feedback:
+    shown = ", ".join(f"`{n}`" for n in names)
+    note = (f"Heads-up for grading: your code uses {shown} from another cell. The grader "
+            "brings along only imports, functions, classes and constants from earlier cells, "
+            "so there it would fail with a NameError. Build these inside your function, or "
+            "run `lrcourse precheck` on your notebook.")
+    return Feedback(feedback.status, feedback.title, feedback.message, (*feedback.details, note),
+                    feedback.hint, feedback.explanation, feedback.subject)
 
 
 def run_check(
@@ -136,6 +182,9 @@ class Exercise:
         if seed is None and grading:
             seed = _stable_seed(self.id, obj)
         feedback = run_check(self._content, self._judge, obj, seed=seed)
+        names = cross_cell_names(obj)
+        if names:
+            feedback = _with_grading_note(feedback, names)
         self._last = feedback
         if feedback.status != "not-attempted" and not grading:  # a stub is not an attempt
             from lrcourse.progress import Attempt, record_attempt

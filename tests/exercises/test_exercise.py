@@ -105,3 +105,35 @@ def test_check_records_attempts_but_not_stubs(_isolated_progress) -> None:
     attempts = ProgressStore(_isolated_progress).attempts()
     rows = [(a.subject, a.topic, a.correct) for a in attempts]
     assert rows == [("step-decay", "exercises", True)]
+
+
+def test_a_check_warns_when_the_answer_needs_a_value_from_another_cell() -> None:
+    """What the notebook's check calls correct, the grader grades correct, or the check says
+    why it will not: here the answer reads a tensor computed in another cell."""
+    source = exercise("step-decay").solution_source.replace(
+        "return torch.optim", "assert SCALE.numel() == 1\n    return torch.optim"
+    )
+    namespace = execute_source("import torch\nSCALE = torch.ones(1)\n" + source)
+    namespace["__name__"] = "__main__"
+    make_scheduler = namespace["make_scheduler"]
+    make_scheduler.__globals__["__name__"] = "__main__"
+    feedback = exercise("step-decay").check(make_scheduler, seed=1)
+    assert feedback.passed
+    assert "`SCALE` from another cell" in feedback.details[-1]
+    clean = execute_source(exercise("step-decay").solution_source)
+    assert not any(
+        "another cell" in d
+        for d in exercise("step-decay").check(clean["make_scheduler"], seed=1).details
+    )
+
+
+def test_an_outcome_raised_by_learner_code_is_never_a_pass() -> None:
+    """In-process checks are forgeable by nature (the learner owns the kernel), but raising
+    the checker's own outcome type does not count as passing."""
+    source = (
+        "from lrcourse.exercises.outcomes import Outcome\n"
+        "class Correct(Outcome):\n    status = 'correct'\n"
+        "def make_scheduler(optimizer):\n    raise Correct('ok')\n"
+    )
+    feedback = exercise("step-decay").check(execute_source(source)["make_scheduler"], seed=3)
+    assert not feedback.passed and feedback.status == "error"
