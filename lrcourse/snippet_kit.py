@@ -23,6 +23,10 @@ question's own text, so an edit to the prompt or to a choice cannot leave a stal
   with that text in its message, False when it returns; any other exception propagates, so a bug
   in the snippet fails the proof instead of selecting a choice.
 - ``warns(fn, Category, "message")`` is True when ``fn()`` emits that warning.
+
+The kit records the exception and warning classes the snippet saw (through ``raises``,
+``warns`` and the code it ran); the validator requires every such class that a keyed choice
+names (``TypeError``, ``UserWarning``, ...) to be among them.
 """
 
 from __future__ import annotations
@@ -154,6 +158,7 @@ class Kit:
         self.kind = kind
         self.ran: set[int] = set()
         self.read: set[str] = set()
+        self.observed: set[str] = set()  # exception and warning classes the snippet saw
 
     # ---- running the question's own code -------------------------------------------------
     def _execute(self, code: str, label: str, names: Mapping[str, Any]) -> Run:
@@ -172,6 +177,7 @@ class Kit:
         run.pop("__builtins__", None)
         run.printed = out.getvalue().splitlines()
         run.warned = [str(w.message) for w in caught]
+        self.observed |= {w.category.__name__ for w in caught}
         return run
 
     def run_prompt(self, index: int = 0, /, **names: Any) -> Run:
@@ -286,6 +292,17 @@ class Kit:
             raise SnippetError(f"the measured value is not finite: {number!r}")
         return Verdict(repr(number))
 
+    def raises(self, fn: Callable[[], object], exc_type: type[BaseException], match: str) -> bool:
+        caught = _caught(fn, exc_type, match)
+        if caught is not None:
+            self.observed.add(type(caught).__name__)
+        return caught is not None
+
+    def warns(self, fn: Callable[[], object], category: type[Warning], match: str) -> bool:
+        seen = _warned(fn, category, match)
+        self.observed |= seen
+        return bool(seen)
+
     def namespace(self) -> dict[str, Any]:
         return {
             "__name__": "__verify__",
@@ -298,8 +315,8 @@ class Kit:
             "pick": self.pick,
             "pick_true": self.pick_true,
             "numeric_answer": self.numeric_answer,
-            "raises": raises,
-            "warns": warns,
+            "raises": self.raises,
+            "warns": self.warns,
             "choices": dict(self.choices),
         }
 
@@ -310,6 +327,12 @@ def raises(fn: Callable[[], object], exc_type: type[BaseException], match: str) 
     An exception of another type propagates, and one of the right type with another message
     raises ``SnippetError``: the snippet names what it expects, so a bug cannot pass for it.
     """
+    return _caught(fn, exc_type, match) is not None
+
+
+def _caught(
+    fn: Callable[[], object], exc_type: type[BaseException], match: str
+) -> BaseException | None:
     if not match:
         raise SnippetError("raises() needs the expected message (or a part of it)")
     try:
@@ -319,18 +342,27 @@ def raises(fn: Callable[[], object], exc_type: type[BaseException], match: str) 
             raise SnippetError(
                 f"expected {exc_type.__name__} saying {match!r}, got {type(exc).__name__}: {exc}"
             ) from exc
-        return True
-    return False
+        return exc
+    return None
 
 
 def warns(fn: Callable[[], object], category: type[Warning], match: str) -> bool:
     """True if ``fn()`` emits a ``category`` warning with ``match`` in its message."""
+    return bool(_warned(fn, category, match))
+
+
+def _warned(fn: Callable[[], object], category: type[Warning], match: str) -> set[str]:
+    """The class names of the matching warnings ``fn()`` emitted."""
     if not match:
         raise SnippetError("warns() needs the expected message (or a part of it)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fn()
-    return any(issubclass(w.category, category) and match in str(w.message) for w in caught)
+    return {
+        w.category.__name__
+        for w in caught
+        if issubclass(w.category, category) and match in str(w.message)
+    }
 
 
 def _verdicts(answer: Any) -> Iterator[Verdict]:
@@ -362,4 +394,5 @@ def run_snippet(payload: dict[str, Any]) -> dict[str, Any]:
         "answer": said if isinstance(answer, list) else said[0],
         "ran": sorted(kit.ran),
         "blocks": len(kit.blocks),
+        "observed": sorted(kit.observed),
     }

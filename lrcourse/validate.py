@@ -32,6 +32,7 @@ DEFAULT_FLOOR = 1.0
 _BROAD = {"Exception", "BaseException"}
 _RIGHT = re.compile(r"^\W*(correct|right|yes|exactly)\b", re.IGNORECASE)
 _WRONG = re.compile(r"^\W*(wrong|incorrect|no|not quite|false)\b", re.IGNORECASE)
+_NAMED = re.compile(r"\b([A-Z]\w*(?:Error|Exception|Warning))\b")
 _VERSION = re.compile(r"(?:torch|pytorch|python)\s+$", re.IGNORECASE)
 
 
@@ -171,6 +172,9 @@ def _judge(question: Question, result: ChildResult) -> str | None:
             f"the snippet never runs prompt code block(s) {listed}: run the code the "
             "learner reads with run_prompt(index)"
         )
+    unseen = _unseen_names(question, value.get("observed", []))
+    if unseen:
+        return unseen
     got = value["answer"]
     if question.kind == "numeric":
         return _judge_numeric(question, got)
@@ -181,6 +185,20 @@ def _judge(question: Question, result: ChildResult) -> str | None:
     shown_key = _letters(keyed if question.multiple else keyed[0])
     shown = _letters(said) if len(said) != 1 else _letters(said[0])
     return f"keyed {shown_key}, torch says {shown}"
+
+
+def _unseen_names(question: Question, observed: Sequence[str]) -> str | None:
+    """A keyed choice that names an exception or warning the snippet never saw."""
+    for c in question.choices:
+        if not c.correct:
+            continue
+        for name in dict.fromkeys(_NAMED.findall(c.text)):
+            if name not in observed:
+                return (
+                    f"choice {c.letter} (keyed) names {name}, but the snippet never saw one "
+                    "(prove it with raises(...) or warns(...))"
+                )
+    return None
 
 
 def _judge_numeric(question: Question, got: Any) -> str | None:

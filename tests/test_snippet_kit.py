@@ -139,6 +139,23 @@ def test_raises_names_type_and_message() -> None:
         raises(bad, ValueError, "")
 
 
+def test_kit_records_the_exceptions_and_warnings_it_saw() -> None:
+    import warnings
+
+    k = Kit(
+        "q", "```python\nimport warnings\nwarnings.warn('w', FutureWarning, stacklevel=1)\n```", {}
+    )
+
+    def bad() -> None:
+        raise KeyError("missing")
+
+    assert k.raises(bad, LookupError, "missing") and k.observed == {"KeyError"}
+    assert not k.raises(lambda: None, ValueError, "x")
+    k.run_prompt(0)
+    assert k.warns(lambda: warnings.warn("careful", UserWarning, stacklevel=1), Warning, "care")
+    assert k.observed == {"KeyError", "FutureWarning", "UserWarning"}
+
+
 def test_warns() -> None:
     import warnings
 
@@ -163,7 +180,7 @@ def test_run_snippet_reports_verdict_and_blocks_run() -> None:
         "choices": CHOICES,
         "code": "run = run_prompt(0)\nanswer = pick(run.x / 60)",
     }
-    assert run_snippet(payload) == {"answer": "a", "ran": [0], "blocks": 2}
+    assert run_snippet(payload) == {"answer": "a", "ran": [0], "blocks": 2, "observed": []}
     with pytest.raises(SnippetError, match="not a value typed"):
         run_snippet({**payload, "code": "answer = 'a' + ''"})
     with pytest.raises(SnippetError, match="did not set"):

@@ -8,6 +8,7 @@ answer, a near-tie, a moved key, ...). Its first line names what ``validate`` mu
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ def test_there_is_a_planted_fixture_for_each_kind_of_hole() -> None:
         "numeric-value-slip",
         "prose-number-changed",
         "claim-number-unread",
+        "exception-name-changed",
     } <= kinds
 
 
@@ -250,6 +252,19 @@ def _slips(q: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 for c in choices
             ],
         }
+    named = re.search(r"\b(TypeError|ValueError|RuntimeError|UserWarning)\b", keyed[0]["text"])
+    if named:
+        swap = {
+            "TypeError": "ValueError",
+            "ValueError": "TypeError",
+            "RuntimeError": "KeyError",
+            "UserWarning": "FutureWarning",
+        }[named.group()]
+        renamed = keyed[0]["text"].replace(named.group(), swap, 1)
+        out["keyed-exception"] = {
+            **q,
+            "choices": [{**c, "text": renamed} if c is keyed[0] else c for c in choices],
+        }
     text = _doubled_first_decimal(keyed[0]["text"])
     if text and q["id"] not in STILL_TRUE_AFTER_EDIT:
         out["keyed-number"] = {
@@ -261,8 +276,8 @@ def _slips(q: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.slow
 def test_slips_planted_in_every_course_question_are_caught(tmp_path: Path) -> None:
-    """A moved key, an edited number in the keyed choice, a wrong numeric value: every
-    question of the course bank, each slip on its own copy, all reported."""
+    """A moved key, an edited number or exception name in the keyed choice, a wrong numeric
+    value: every question of the course bank, each slip on its own copy, all reported."""
     body = 'schema_version = 1\ntopic = "slips"\ntitle = "Planted slips"\n\n'
     planted = []
     for path in sorted((ROOT / "quizzes").glob("*.toml")):
