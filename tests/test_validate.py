@@ -252,6 +252,12 @@ def _slips(q: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 for c in choices
             ],
         }
+    if q.get("multiple") and len(keyed) > 1:
+        first = choices[0]
+        flipped = {k: v for k, v in first.items() if k != "correct"}
+        if not first.get("correct"):
+            flipped["correct"] = True
+        out["multiple-flag"] = {**q, "choices": [flipped, *choices[1:]]}
     named = re.search(r"\b(TypeError|ValueError|RuntimeError|UserWarning)\b", keyed[0]["text"])
     if named:
         swap = {
