@@ -104,6 +104,13 @@ def plain_label(text: str) -> str:
     return " ".join(text.replace("`", "").split())
 
 
+def lead_into(lead: str, body: str) -> str:
+    """Put ``lead`` (e.g. "<b>A.</b> ") inside the first paragraph of rendered Markdown, so it
+    stays on the text's first line; before a code block it stays on a line of its own."""
+    body = body.strip()
+    return f"<p>{lead}{body[3:]}" if body.startswith("<p>") else lead + body
+
+
 def _classed(widget: _W, *classes: str) -> _W:
     """Add CSS classes to a widget and return it with its own type."""
     for css in classes:
@@ -157,10 +164,7 @@ class ChoiceRow(w.HBox):  # type: ignore[misc]  # ipywidgets has no type hints
             ),
             "lrc-choice-input",
         )
-        body = markdown_html(choice.text).strip()
-        letter = f"<b>{choice.letter}.</b> "
-        # the letter goes inside the first paragraph, so it stays on the text's first line
-        body = f"<p>{letter}{body[3:]}" if body.startswith("<p>") else letter + body
+        body = lead_into(f"<b>{choice.letter}.</b> ", markdown_html(choice.text))
         self.text = _classed(
             w.HTML(f"<div aria-hidden='true'>{body}</div>"),
             "lrc-choice-text",
@@ -555,10 +559,8 @@ class QuizWidget(w.VBox):  # type: ignore[misc]  # ipywidgets has no type hints
 
 def _choice_block(q: Question, choice_id: str, css: str, lead: str) -> str:
     c = q.choice(choice_id)
-    return (
-        f"<div class='lrc-review-choice {css}'><b>{lead} {c.letter}.</b> "
-        f"{markdown_html(c.text)}</div>"
-    )
+    body = lead_into(f"<b>{lead} {c.letter}.</b> ", markdown_html(c.text))
+    return f"<div class='lrc-review-choice {css}'>{body}</div>"
 
 
 def review_item(number: int, q: Question, given: Answer, passed: bool) -> str:

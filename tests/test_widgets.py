@@ -319,3 +319,13 @@ def test_numeric_question_in_a_test_and_its_review(
     assert "Your answer:</b> 0.1" in qw.review_html.value
     assert "Correct answer:</b> 0.025" in qw.review_html.value
     assert [a.answer for a in store.attempts()] == ["0.1"]
+
+
+def test_lead_into_keeps_the_letter_on_the_first_line() -> None:
+    from lrcourse.widgets import lead_into
+
+    assert lead_into("<b>A.</b> ", "<p>text</p>\n") == "<p><b>A.</b> text</p>"
+    assert (
+        lead_into("<b>A.</b> ", "<pre><code>x</code></pre>")
+        == "<b>A.</b> <pre><code>x</code></pre>"
+    )
