@@ -71,6 +71,19 @@ def test_lesson_runs_and_exercise_check_gives_feedback(lab_page, lab, e2e_timing
     assert lp.error_outputs() == [], "cells raised during Run All"
     assert lp.widget_errors() == [], "widgets failed to render"
 
+    # at 1024 px, with the file browser open, figures must not shrink much (tick labels stay
+    # legible): rendered width over the PNG's own width, for every figure of the lesson
+    lp.page.set_viewport_size({"width": 1024, "height": 900})
+    lp.page.wait_for_timeout(500)
+    ratios = lp.page.locator(".jp-OutputArea-output img").evaluate_all(
+        "imgs => imgs.map(i => i.getBoundingClientRect().width / i.naturalWidth)"
+    )
+    lp.shot("10b_lesson_at_1024px")
+    print("figure scale at 1024 px:", [round(r, 2) for r in ratios])
+    e2e_timings["lesson_min_figure_scale_1024px"] = min(ratios, default=1.0)
+    lp.page.set_viewport_size({"width": 1400, "height": 1000})
+    assert min(ratios, default=1.0) >= 0.75, f"figures shrink too much at 1024 px: {ratios}"
+
     exercise_id = _first_exercise(src)
     if exercise_id is None:
         pytest.skip(f"{LESSON} has no cell tagged exercise:<id>")
