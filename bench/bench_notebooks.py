@@ -79,6 +79,9 @@ class LessonWait:
     errors: list[str] = field(default_factory=list)
     stdout: dict[str, str] = field(default_factory=dict)
     """Each code cell's printed text, by cell id."""
+    kernel_cpu_s: float | None = None
+    """CPU time the kernel process (all threads, and child processes it has reaped) used from
+    its first cell to its last; children still running at the end are not counted."""
 
     @property
     def wait_s(self) -> float:
@@ -152,6 +155,17 @@ def _kernel_pid(client: NotebookClient) -> int | None:
     return pid if isinstance(pid, int) else None
 
 
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User plus system CPU time of a process and its reaped children (Linux ``/proc``)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def bench(path: Path, env: dict[str, str]) -> NotebookRun:
     """Run one notebook; return wall/cell seconds, peak kernel RSS, errors and devices."""
     nb = _read(path)
@@ -204,6 +218,8 @@ def lesson_wait(path: Path, env: dict[str, str], *, reading: bool) -> LessonWait
         client = _client(nb, path)
         with client.setup_kernel():
             kernel_start = time.perf_counter() - start
+            pid = _kernel_pid(client)
+            cpu_start = _cpu_seconds(pid)
             words = 0
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
@@ -217,6 +233,7 @@ def lesson_wait(path: Path, env: dict[str, str], *, reading: bool) -> LessonWait
                 begin = time.perf_counter()
                 client.execute_cell(cell, index)
                 waits.append(time.perf_counter() - begin)
+            cpu_end = _cpu_seconds(pid)
     printed = {
         str(cell.get("id", index)): "".join(
             out.get("text", "")
@@ -226,7 +243,8 @@ def lesson_wait(path: Path, env: dict[str, str], *, reading: bool) -> LessonWait
         for index, cell in enumerate(nb.cells)
         if cell.cell_type == "code"
     }
-    return LessonWait(path.name, kernel_start, waits, paused, _errors(nb), printed)
+    cpu = cpu_end - cpu_start if cpu_start is not None and cpu_end is not None else None
+    return LessonWait(path.name, kernel_start, waits, paused, _errors(nb), printed, cpu)
 
 
 def render(rows: list[NotebookRun], device: str) -> str:

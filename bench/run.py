@@ -54,6 +54,7 @@ import bench_sweeps  # noqa: E402
 
 GRADING = BENCH / "bench_grading.py"
 Waits = dict[tuple[str, str, bool], list[float]]
+"""(version, lesson, reading) -> the wait of each repeat, or the kernel CPU time."""
 
 
 def pin_to_one_cpu() -> tuple[set[int], int]:
@@ -80,10 +81,11 @@ def machine(cpu: int | None) -> str:
 
 def lessons(
     after: Path, before: Path | None, names: list[str], repeats: int, device: str
-) -> tuple[Waits, dict[str, list[str]]]:
+) -> tuple[Waits, Waits, dict[str, list[str]]]:
     """Interleaved lesson waits: (version, lesson, reading) -> seconds of each repeat."""
     versions = [("after", after)] + ([("before", before)] if before else [])
     waits: Waits = {}
+    cpu: Waits = {}
     errors: dict[str, list[str]] = {}
     for repeat in range(repeats):
         for name in names:
@@ -96,19 +98,26 @@ def lessons(
                     env = bench_notebooks.kernel_env(root, device)
                     run = bench_notebooks.lesson_wait(path, env, reading=reading)
                     waits.setdefault((label, name, reading), []).append(run.wait_s)
+                    if run.kernel_cpu_s is not None:
+                        cpu.setdefault((label, name, reading), []).append(run.kernel_cpu_s)
                     if run.errors:
                         errors.setdefault(f"{label} {name}", []).extend(run.errors)
                     mode = "reading" if reading else "back to back"
                     print(
-                        f"[{repeat + 1}/{repeats}] {label} {name} {mode}: wait {run.wait_s:.2f} s"
-                        f" (kernel start {run.kernel_start_s:.2f} s)",
+                        f"[{repeat + 1}/{repeats}] {label} {name} {mode}: {run.wait_s:.2f} s"
+                        f" (kernel start {run.kernel_start_s:.2f} s, CPU {run.kernel_cpu_s} s)",
                         file=sys.stderr,
                     )
-    return waits, errors
+    return waits, cpu, errors
 
 
 def render_lessons(
-    waits: Waits, names: list[str], repeats: int, has_before: bool, errors: dict[str, list[str]]
+    waits: Waits,
+    cpu: Waits,
+    names: list[str],
+    repeats: int,
+    has_before: bool,
+    errors: dict[str, list[str]],
 ) -> str:
     """The lessons table: medians per version and mode, and after/before ratios."""
     low, high = bench_notebooks.PAUSE_S
@@ -116,25 +125,28 @@ def render_lessons(
         f"Wait = sum of the code cells' times seen by the client, fresh kernel per run, median of "
         f"{repeats} interleaved runs. Reading: a pause before each code cell of "
         f"{bench_notebooks.READING_WPM} words/min of the markdown above it, clamped to "
-        f"{low:g}–{high:g} s.",
+        f"{low:g}–{high:g} s. Kernel CPU: CPU time the kernel (all threads, plus child processes "
+        "it reaped) used over the back-to-back run; other load on the machine disturbs it far "
+        "less than wall time, but it misses work done in processes that outlive the lesson.",
         "",
     ]
     if has_before:
         lines += [
             "| lesson | before s | after s | after/before | before, reading s | "
-            "after, reading s | after/before |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "after, reading s | after/before | kernel CPU before s | after s | after/before |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
     else:
-        lines += ["| lesson | back to back s | with reading s |", "|---|---:|---:|"]
+        lines += [
+            "| lesson | back to back s | with reading s | kernel CPU s |",
+            "|---|---:|---:|---:|",
+        ]
     for name in names:
         cells = [name.removesuffix(".ipynb")]
-        for reading in (False, True):
-            after = waits.get(("after", name, reading))
-            med_after = statistics.median(after) if after else float("nan")
+        for table, reading in ((waits, False), (waits, True), (cpu, False)):
+            med_after = _median(table.get(("after", name, reading)))
             if has_before:
-                before = waits.get(("before", name, reading))
-                med_before = statistics.median(before) if before else float("nan")
+                med_before = _median(table.get(("before", name, reading)))
                 cells += [f"{med_before:.2f}", f"{med_after:.2f}", f"{med_after / med_before:.2f}"]
             else:
                 cells.append(f"{med_after:.2f}")
@@ -142,6 +154,10 @@ def render_lessons(
     for key, messages in errors.items():
         lines.append(f"\nErrors in {key}: " + "; ".join(sorted(set(messages))))
     return "\n".join(lines) + "\n"
+
+
+def _median(values: list[float] | None) -> float:
+    return statistics.median(values) if values else float("nan")
 
 
 def grading_section() -> str | None:
@@ -178,23 +194,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
 
-    old_cpus, cpu = pin_to_one_cpu()
+    old_cpus, pinned = pin_to_one_cpu()
     report = [
         "# lrcourse benchmarks (`bench/run.py`)",
         "",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- machine at start: {machine(cpu)}",
+        f"- machine at start: {machine(pinned)}",
     ]
     names = args.lessons or sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
     started = time.perf_counter()
     if "lessons" not in args.skip:
-        waits, errors = lessons(ROOT, args.before, names, args.repeats, args.device)
+        waits, cpu, errors = lessons(ROOT, args.before, names, args.repeats, args.device)
         report += [
             "",
             "## Lessons: the learner's wait on one CPU",
             "",
             f"before = `{args.before}`, after = this checkout." if args.before else "",
-            render_lessons(waits, names, args.repeats, args.before is not None, errors),
+            render_lessons(waits, cpu, names, args.repeats, args.before is not None, errors),
         ]
     if "sweeps" not in args.skip:
         device = args.device or "cpu"
