@@ -27,6 +27,18 @@ AUTOGRADER_ENV = "LRCOURSE_AUTOGRADER"
 SEED_SECRET_ENV = "LRCOURSE_SEED_SECRET"
 
 
+class CheckFailed(AssertionError):
+    """What ``assert_check`` raises: an ``AssertionError`` that IPython shows as the learner's
+    message alone, without lrcourse's own frames or install path (``_render_traceback_``).
+    It keeps the name ``AssertionError`` so that autograders report the kind they expect."""
+
+    def _render_traceback_(self) -> list[str]:
+        return ["AssertionError: " + (str(self.args[0]) if self.args else "")]
+
+
+CheckFailed.__name__ = CheckFailed.__qualname__ = "AssertionError"
+
+
 def under_autograder() -> bool:
     """True inside an autograder's kernel: ``LRCOURSE_AUTOGRADER=1`` is set, or nbgrader is
     executing the notebook (it sets ``NBGRADER_EXECUTION``)."""
@@ -83,12 +95,21 @@ def cross_cell_names(obj: Any) -> list[str]:
 
 def _with_grading_note(feedback: Feedback, names: list[str]) -> Feedback:
     shown = ", ".join(f"`{n}`" for n in names)
-    note = (f"Heads-up for grading: your code uses {shown} from another cell. The grader "
-            "brings along only imports, functions, classes and constants from earlier cells, "
-            "so there it would fail with a NameError. Build these inside your function, or "
-            "run `lrcourse precheck` on your notebook.")
-    return Feedback(feedback.status, feedback.title, feedback.message, (*feedback.details, note),
-                    feedback.hint, feedback.explanation, feedback.subject)
+    note = (
+        f"Heads-up for grading: your code uses {shown} from another cell. The grader "
+        "brings along only imports, functions, classes and constants from earlier cells, "
+        "so there it would fail with a NameError. Build these inside your function, or "
+        "run `lrcourse precheck` on your notebook."
+    )
+    return Feedback(
+        feedback.status,
+        feedback.title,
+        feedback.message,
+        (*feedback.details, note),
+        feedback.hint,
+        feedback.explanation,
+        feedback.subject,
+    )
 
 
 def run_check(
@@ -205,10 +226,9 @@ class Exercise:
     def assert_check(self, obj: Any, *, seed: int | None = None) -> None:
         """Raise AssertionError(feedback) unless ``check(obj)`` passes (for autograder test
         cells: nbgrader, otter). Writes nothing to stderr."""
-        __tracebackhide__ = True
         feedback = self.check(obj, seed=seed)
         if not feedback.passed:
-            raise AssertionError(str(feedback)) from None
+            raise CheckFailed(str(feedback)) from None
 
     def hint(self, level: int | None = None) -> Feedback:
         """The next hint on the ladder, or hint number ``level`` (1-based).
