@@ -131,7 +131,10 @@ FAMILIES: dict[str, Family] = {
             Param("gamma", "gamma", 0.1, 0.05, 0.95, 0.05),
         ),
         lambda o, q, n: lr_scheduler.MultiStepLR(
-            o, milestones=sorted({int(m) for m in q["milestones"]}), gamma=q["gamma"]
+            # as given: torch counts a repeated milestone twice (gamma**2 there)
+            o,
+            milestones=sorted(int(m) for m in q["milestones"]),
+            gamma=q["gamma"],
         ),
     ),
     "exponentiallr": Family(
@@ -414,8 +417,9 @@ def render_png(trace: list[float], title: str, error: str = "", *, log: bool = F
     ax = fig.add_subplot()
     if trace:
         points = [(i, v) for i, v in enumerate(trace) if v > 0 or not log]
+        # the lr is constant during a step: draw it as a staircase, not as slopes
         ax.plot([i for i, _ in points], [v for _, v in points], marker=".", markersize=3,
-                linewidth=1.2)  # fmt: skip
+                linewidth=1.2, drawstyle="steps-post")  # fmt: skip
         if log and points:
             ax.set_yscale("log")
             if len(points) < len(trace):

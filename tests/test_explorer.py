@@ -66,6 +66,12 @@ def test_onecycle_ignores_the_optimizer_lr():
     assert [float(f"{x:.3g}") for x in a][:3] == [0.004, 0.052, 0.1]
 
 
+def test_a_repeated_milestone_counts_twice_as_in_torch():
+    got = lr_trace("multisteplr", {"milestones": (3, 3), "gamma": 0.1, "lr": 1.0}, 5)
+    ref = _reference(lambda o: lr_scheduler.MultiStepLR(o, [3, 3], 0.1), 1.0, 5)
+    assert got == pytest.approx(ref) and got[3] == pytest.approx(0.01)
+
+
 def test_multistep_and_restarts_match_torch():
     got = lr_trace("multisteplr", {"milestones": (3, 5), "gamma": 0.1, "lr": 1.0}, 7)
     ref = _reference(lambda o: lr_scheduler.MultiStepLR(o, [3, 5], 0.1), 1.0, 7)
