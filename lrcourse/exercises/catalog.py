@@ -4,23 +4,12 @@ from __future__ import annotations
 
 from functools import cache
 
+from lrcourse.course_outline import exercise_order
 from lrcourse.exercises.content import content_ids, load_content
 from lrcourse.exercises.judges import load_all
 from lrcourse.exercises.notebook_api import Exercise
 
-COURSE_ORDER = (
-    "two-lr-groups",
-    "freeze-backbone",
-    "no-decay-groups",
-    "layerwise-lr-decay",
-    "step-decay",
-    "warmup-cosine",
-    "phased-schedule",
-    "per-group-decay",
-    "training-loop",
-    "momentum-sgd",
-    "lr-range-test",
-)
+COURSE_ORDER = exercise_order()
 
 
 class UnknownExerciseError(KeyError):

@@ -63,36 +63,46 @@ def content_ids() -> list[str]:
 
 
 def parse_content(exercise_id: str, text: str, solution: str) -> ExerciseContent:
-    """Validate one TOML document; raise ContentError naming the first problem."""
+    """Validate one TOML document; ContentError lists every problem, each naming the file and
+    the key. Nothing is coerced: a value of the wrong type is a problem."""
+    where = f"{exercise_id}.toml"
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ContentError(f"{exercise_id}.toml: {exc}") from None
-    unknown = set(data) - _REQUIRED - _OPTIONAL
-    missing = _REQUIRED - set(data)
-    if unknown or missing:
-        raise ContentError(
-            f"{exercise_id}.toml: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}"
-        )
-    if data["schema_version"] != SCHEMA_VERSION:
-        raise ContentError(
-            f"{exercise_id}.toml: unsupported schema_version {data['schema_version']}"
-        )
-    if data["id"] != exercise_id:
-        raise ContentError(f"{exercise_id}.toml: id {data['id']!r} differs from the file name")
-    if data["kind"] not in ("function", "class"):
-        raise ContentError(f"{exercise_id}.toml: kind must be 'function' or 'class'")
-    hints = data["hints"]
-    if not (isinstance(hints, list) and len(hints) >= 3 and all(isinstance(h, str) for h in hints)):
-        raise ContentError(f"{exercise_id}.toml: hints must be a list of at least 3 strings")
+        raise ContentError(f"{where}: {exc}") from None
+    problems: list[str] = []
+    unknown, missing = set(data) - _REQUIRED - _OPTIONAL, _REQUIRED - set(data)
+    if unknown:
+        problems.append(f"{where}: unknown keys {sorted(unknown)}")
+    if missing:
+        problems.append(f"{where}: missing keys {sorted(missing)}")
+    if "schema_version" in data and data["schema_version"] != SCHEMA_VERSION:
+        problems.append(f"{where}: unsupported schema_version {data['schema_version']!r}")
+    for key in ("id", "title", "kind", "entry_point", "statement", "starter", "summary"):
+        if key in data and (not isinstance(data[key], str) or not data[key].strip()):
+            problems.append(f"{where}: {key} must be a non-empty string")
+    if isinstance(data.get("id"), str) and data["id"] != exercise_id:
+        problems.append(f"{where}: id {data['id']!r} differs from the file name")
+    if "kind" in data and data["kind"] not in ("function", "class"):
+        problems.append(f"{where}: kind must be 'function' or 'class'")
+    entry = data.get("entry_point")
+    if isinstance(entry, str) and not entry.isidentifier():
+        problems.append(f"{where}: entry_point {entry!r} is not a Python name")
+    hints = data.get("hints")
+    if "hints" in data and not (
+        isinstance(hints, list) and len(hints) >= 3 and all(isinstance(h, str) for h in hints)
+    ):
+        problems.append(f"{where}: hints must be a list of at least 3 strings")
+    if problems:
+        raise ContentError("\n".join(problems))
     return ExerciseContent(
         id=exercise_id,
-        title=str(data["title"]),
+        title=data["title"],
         kind=data["kind"],
-        entry_point=str(data["entry_point"]),
-        statement=str(data["statement"]).strip(),
-        hints=tuple(h.strip() for h in hints),
-        starter=str(data["starter"]).strip() + "\n",
+        entry_point=data["entry_point"],
+        statement=data["statement"].strip(),
+        hints=tuple(h.strip() for h in data["hints"]),
+        starter=data["starter"].strip() + "\n",
         solution=solution,
     )
 

@@ -43,3 +43,19 @@ def test_bad_content_is_refused(edit, message: str) -> None:  # type: ignore[no-
     parse_content("x", GOOD, "")
     with pytest.raises(ContentError, match=message):
         parse_content("x", edit(GOOD), "")
+
+
+def test_every_problem_is_reported_and_nothing_is_coerced() -> None:
+    bad = GOOD.replace('title = "t"', "title = 3").replace(
+        'entry_point = "f"', 'entry_point = "f g"'
+    )
+    bad = bad.replace('hints = ["a", "b", "c"]', "hints = [1, 2, 3]") + "extra = true\n"
+    with pytest.raises(ContentError) as refused:
+        parse_content("x", bad, "")
+    problems = str(refused.value).splitlines()
+    assert problems == [
+        "x.toml: unknown keys ['extra']",
+        "x.toml: title must be a non-empty string",
+        "x.toml: entry_point 'f g' is not a Python name",
+        "x.toml: hints must be a list of at least 3 strings",
+    ]

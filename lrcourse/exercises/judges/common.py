@@ -16,6 +16,8 @@ from lrcourse.exercises.outcomes import Incorrect, NotAttempted
 from lrcourse.exercises.traces import close, lr
 
 Groups = list[dict[str, Observed]]
+# the warning torch gives when a scheduler steps before its optimizer
+STEP_ORDER_WARNING = "before `optimizer.step()`"
 
 
 def require_returned(observed: Observed, what: str, expected: str) -> str:

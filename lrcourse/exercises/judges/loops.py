@@ -9,12 +9,15 @@ from torch import nn
 
 from lrcourse.exercises.fixtures import Spec, build_batches, build_model, flat_parameters
 from lrcourse.exercises.judges import Context, judge
-from lrcourse.exercises.judges.common import initial_parameters, parameter_names, require_returned
+from lrcourse.exercises.judges.common import (
+    STEP_ORDER_WARNING,
+    initial_parameters,
+    parameter_names,
+    require_returned,
+)
 from lrcourse.exercises.observations import Observed, same_values
 from lrcourse.exercises.outcomes import Incorrect, NotAttempted
 from lrcourse.exercises.traces import close, lr
-
-STEP_ORDER_WARNING = "before `optimizer.step()`"
 
 
 def _draw_loop(rng: random.Random) -> Spec:

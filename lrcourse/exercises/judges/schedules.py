@@ -9,12 +9,11 @@ from collections.abc import Callable
 
 from lrcourse.exercises.fixtures import Spec
 from lrcourse.exercises.judges import Context, judge
-from lrcourse.exercises.judges.common import require_returned
+from lrcourse.exercises.judges.common import STEP_ORDER_WARNING, require_returned
 from lrcourse.exercises.observations import Observed
 from lrcourse.exercises.outcomes import Incorrect
 from lrcourse.exercises.traces import Trace, first_divergence, lr, matches, side_by_side
 
-STEP_ORDER_WARNING = "before `optimizer.step()`"
 Variant = tuple[Trace, str, str]
 
 
