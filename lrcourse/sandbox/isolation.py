@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from lrcourse.sandbox import cgroups
+from lrcourse.sandbox.cgroups import Version, detect
 
 Mode = Literal["strict", "trusted", "none"]
 MODES: tuple[Mode, ...] = ("strict", "trusted", "none")
@@ -66,7 +66,7 @@ class IsolationPlan:
     layers: tuple[Layer, ...]
     wrapper: tuple[str, ...]
     uid_base: int | None
-    cgroups: cgroups.Version | None
+    cgroups: Version | None
     env: tuple[tuple[str, str], ...]
 
     def holds(self, name: str) -> bool:
@@ -277,7 +277,7 @@ def plan(mode: Mode) -> IsolationPlan:
                 "together with bubblewrap",
             )
         )
-    version = cgroups.detect() if wrapper else None
+    version = detect() if wrapper else None
     if version is not None:
         layers.append(
             Layer("limits", True, f"cgroup {version}: processes and memory capped per worker")

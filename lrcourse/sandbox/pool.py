@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
-from lrcourse.sandbox import cgroups
+from lrcourse.sandbox.cgroups import WorkerCgroup
 from lrcourse.sandbox.isolation import IsolationPlan, Mode, plan, worker_env
 from lrcourse.sandbox.limits import DEFAULT_MEMORY_MB, PROCESS_LIMIT
 from lrcourse.sandbox.protocol import ChildResult, ProtocolError, decode_reply, encode, new_nonce
@@ -51,14 +51,14 @@ class Worker:
         self._buffer = bytearray()
         self._home = tempfile.mkdtemp(prefix="lrcourse-worker-")
         self._log: IO[bytes] = tempfile.TemporaryFile(prefix="lrcourse-worker-")  # noqa: SIM115
-        self._cgroup: cgroups.WorkerCgroup | None = None
+        self._cgroup: WorkerCgroup | None = None
         self._uid = None if isolation.uid_base is None else isolation.uid_base + index
         argv = [sys.executable, "-m", "lrcourse.sandbox.worker"]
         wrapped = bool(isolation.wrapper)
         try:
             if isolation.cgroups is not None:
                 name = f"lrcourse-{os.getpid()}-{index}-{new_nonce()[:8]}"
-                self._cgroup = cgroups.WorkerCgroup(name, isolation.cgroups)
+                self._cgroup = WorkerCgroup(name, isolation.cgroups)
                 self._cgroup.limit(
                     processes=PROCESS_LIMIT + 8, memory_bytes=(memory_mb + 2048) << 20
                 )
