@@ -80,6 +80,8 @@ STYLE = """<style>
 .lrc-choice .lrc-choice-text { flex: 1 1 auto; min-width: 0; margin: 0; }
 .lrc-choice.lrc-right { border: 2px solid #2e7d32; background: rgba(46,125,50,0.14); }
 .lrc-choice.lrc-wrong { border: 2px solid #c62828; background: rgba(198,40,40,0.14); }
+.lrc-numeric.lrc-right input { border: 2px solid #2e7d32; background: rgba(46,125,50,0.14); }
+.lrc-numeric.lrc-wrong input { border: 2px solid #c62828; background: rgba(198,40,40,0.14); }
 .lrc-quiz .lrc-primary { background: #1559b7; color: #fff; }
 .lrc-quiz .lrc-secondary { background: transparent; color: var(--jp-ui-font-color1, #222);
   border: 1px solid var(--jp-border-color1, #888); }

@@ -34,6 +34,15 @@ def _topic() -> str | None:
     return "schedulers" if "schedulers" in names else (names[0] if names else None)
 
 
+def _numeric_topic() -> str | None:
+    """A topic whose bank file has a numeric question (kind = "numeric"), if any."""
+    for f in sorted(QUIZZES.glob("*.toml")):
+        data = tomllib.loads(f.read_text(encoding="utf-8"))
+        if any(q.get("kind") == "numeric" for q in data.get("questions", [])):
+            return f.stem
+    return None
+
+
 def _norm(text: str) -> str:
     """Choice text as a one-line label: no code fences or backticks, single spaces."""
     text = re.sub(r"```[a-z]*\n?", "", text)
@@ -90,6 +99,9 @@ def _fixture_notebook(topic: str | None) -> nbformat.NotebookNode:
                 f'lrcourse.quiz({topic!r}, mode="test", seed={TEST_SEED}, n={TEST_N})'
             ),
         ]
+    numeric = _numeric_topic()
+    if numeric is not None:
+        cells.append(nbformat.v4.new_code_cell(f"lrcourse.quiz({numeric!r})  # numeric"))
     nb.cells = cells
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -114,6 +126,16 @@ def course(module_lab_page, lab, e2e_timings):
     assert lp.error_outputs() == []
     lp.shot("00_fixture_notebook_ran")
     return {"page": lp, "topic": topic, "db": Path(lab.env["LRCOURSE_PROGRESS_DB"])}
+
+
+def _cell_quiz(lp, mode: str):
+    """The practice or test quiz of the fixture's topic (not the numeric-question quiz)."""
+    cell = (
+        lp.page.locator(".jp-CodeCell")
+        .filter(has_text="lrcourse.quiz(")
+        .filter(has_not_text="# numeric")
+    )
+    return cell.locator(f".lrc-quiz.lrc-quiz-{mode}")
 
 
 def _widget_text(locator) -> str:
@@ -252,7 +274,7 @@ def test_practice_card_colours_feedback_hint_and_solution(course):
     if course["topic"] is None:
         pytest.skip("no quizzes/*.toml yet")
     lp = course["page"]
-    quiz = lp.page.locator(".lrc-quiz.lrc-quiz-practice")
+    quiz = _cell_quiz(lp, "practice")
     expect(quiz.locator(".widget-html.lrc-progress")).to_contain_text(
         re.compile(r"Question \d+ of \d+")
     )
@@ -306,7 +328,7 @@ def test_practice_card_keyboard_focus_and_screen_reader_labels(course):
     if course["topic"] is None:
         pytest.skip("no quizzes/*.toml yet")
     lp = course["page"]
-    quiz = lp.page.locator(".lrc-quiz.lrc-quiz-practice")
+    quiz = _cell_quiz(lp, "practice")
     step = quiz.locator("button.lrc-next")
     if step.is_disabled():  # the previous test may have left the quiz on its last question
         step = quiz.locator("button.lrc-prev")
@@ -357,7 +379,7 @@ def test_test_mode_finish_guard_review_and_retake(course):
     if course["topic"] is None:
         pytest.skip("no quizzes/*.toml yet")
     lp = course["page"]
-    quiz = lp.page.locator(".lrc-quiz.lrc-quiz-test")
+    quiz = _cell_quiz(lp, "test")
     expect(quiz.locator("button.lrc-check")).to_be_hidden()  # no per-question feedback
     progress = quiz.locator(".widget-html.lrc-progress")
     expect(progress).to_contain_text(re.compile(r"Question 1 of \d+"))
@@ -421,6 +443,35 @@ def test_test_mode_finish_guard_review_and_retake(course):
     lp.shot("07b_test_mode_new_test", quiz)
 
 
+def test_numeric_question_takes_a_typed_number(course):
+    from playwright.sync_api import expect
+
+    topic = _numeric_topic()
+    if topic is None:
+        pytest.skip("the bank has no numeric question yet")
+    lp = course["page"]
+    quiz = lp.page.locator(".jp-CodeCell").filter(has_text="# numeric").locator(".lrc-quiz")
+    progress = quiz.locator(".widget-html.lrc-progress")
+    for i in range(60):
+        expect(progress).to_contain_text("Question")
+        if quiz.locator(".lrc-numeric input").count():
+            break
+        quiz.locator("button.lrc-next").click()
+        expect(progress).to_contain_text(f"Question {i + 2} ")
+    box = quiz.locator(".lrc-numeric input")
+    expect(box).to_have_count(1)
+    expect(quiz.get_by_role("textbox", name="Your answer")).to_have_count(1)
+    box.fill("123456789")
+    box.press("Enter")  # continuous_update=False: Enter sends the value
+    feedback = quiz.locator(".widget-html.lrc-feedback")
+    expect(feedback).to_contain_text("Not yet")
+    expect(quiz.locator(".lrc-numeric")).to_have_class(re.compile(r"\blrc-wrong\b"))
+    box.fill("not a number")
+    quiz.locator("button.lrc-check").click()
+    expect(feedback).to_contain_text("not a number")
+    lp.shot("07c_numeric_question", quiz)
+
+
 # ---- dark theme -------------------------------------------------------------------------------
 _CONTRAST_JS = """el => {
     const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
@@ -443,7 +494,7 @@ def test_dark_theme_buttons_and_text_are_readable(course):
     lp.page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
     lp.page.wait_for_timeout(500)
     try:
-        quiz = lp.page.locator(".lrc-quiz.lrc-quiz-practice")
+        quiz = _cell_quiz(lp, "practice")
         ratios = {
             css: quiz.locator(css).first.evaluate(_CONTRAST_JS)
             for css in ("button.lrc-hint", "button.lrc-solution", ".lrc-prompt p",
@@ -475,7 +526,8 @@ def test_saved_and_reopened_notebook_shows_a_note_not_a_widget_error(course, lab
     lp.page.wait_for_timeout(3000)  # the widget manager gives up on missing models after 2 s
     notes = lp.page.locator(".lrc-saved-note")
     expect(notes.first).to_be_visible()
-    assert notes.count() == (3 if course["topic"] else 1)  # two quizzes and the explorer
+    quizzes = (2 if course["topic"] else 0) + (1 if _numeric_topic() else 0)
+    assert notes.count() == quizzes + 1  # the quizzes and the explorer
     expect(notes.first).to_contain_text("run this cell")
     visible_errors = lp.page.locator(".jp-OutputArea-output").filter(
         has_text="Error displaying widget"
