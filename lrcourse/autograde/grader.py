@@ -260,6 +260,14 @@ def grade_folder(
     return ClassResults(items, records, notes, isolation.describe(), version)
 
 
+def _unreadable(sub: Submission, item: str) -> ItemResult:
+    """The result of every item of a notebook that could not be read."""
+    reason = sub.unreadable or ""
+    return ItemResult(
+        sub.student, item, UNREADABLE, "The notebook could not be read", reason, (), "", "", 0.0
+    )
+
+
 def _quiz_item(sub: Submission, question: str) -> ItemResult:
     """A quiz answer, graded here from the notebook's text (no learner code runs)."""
     from lrcourse.answer_check import check_answer
@@ -335,36 +343,13 @@ def _grade(
         done = journal.done_items(sub.student, sub.sha256, version)
         for question in questions:
             if question not in done:
-                quiz = _quiz_item(sub, question)
-                if sub.unreadable:
-                    quiz = ItemResult(
-                        sub.student,
-                        question,
-                        UNREADABLE,
-                        "The notebook could not be read",
-                        sub.unreadable,
-                        (),
-                        "",
-                        "",
-                        0.0,
-                    )
+                quiz = _unreadable(sub, question) if sub.unreadable else _quiz_item(sub, question)
                 journal.record(sub.sha256, version, quiz)
         for ex_id in wanted:
             if ex_id in done:
                 continue
             if sub.unreadable:
-                result = ItemResult(
-                    sub.student,
-                    ex_id,
-                    UNREADABLE,
-                    "The notebook could not be read",
-                    sub.unreadable,
-                    (),
-                    "",
-                    "",
-                    0.0,
-                )
-                journal.record(sub.sha256, version, result)
+                journal.record(sub.sha256, version, _unreadable(sub, ex_id))
             elif ex_id not in sub.cells:
                 name = exercise(ex_id).entry_point
                 result = ItemResult(
