@@ -17,9 +17,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from lrcourse.course_outline import topic_order
+
 SCHEMA_VERSION = 1
 DIFFICULTIES = ("easy", "medium", "hard")
-TOPIC_ORDER = ("convergence", "param-groups", "parameter-specific", "schedulers", "at-scale")
+TOPIC_ORDER = topic_order()  # course order, from lrcourse/course_outline.toml
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FILE_KEYS = {"schema_version", "topic", "title", "description", "questions"}
