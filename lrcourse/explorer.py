@@ -1,6 +1,6 @@
 """An interactive learning-rate schedule explorer for the schedulers lesson.
 
-The curve is never a hand-written formula: ``lr_trace`` builds the real ``torch.optim``
+The curve is never a hand-written formula: ``family_trace`` builds the real ``torch.optim``
 scheduler on a dummy optimizer and steps it in the documented order (read the lr the
 optimizer will use, ``optimizer.step()``, then ``scheduler.step()``).
 
@@ -37,7 +37,7 @@ from torch.optim import lr_scheduler
 from torch.optim.lr_scheduler import LRScheduler
 
 from lrcourse.display_fallback import LIVE_CLASS, display_with_note
-from lrcourse.training import lr_trace as trace_optimizer
+from lrcourse.training import lr_trace
 
 __all__ = [
     "FAMILIES",
@@ -46,7 +46,7 @@ __all__ = [
     "Family",
     "ScheduleExplorer",
     "family",
-    "lr_trace",
+    "family_trace",
     "schedule_explorer",
     "title_for",
 ]
@@ -54,7 +54,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Param:
-    """One slider: the keyword ``lr_trace`` reads, its range and its default.
+    """One slider: the keyword ``family_trace`` reads, its range and its default.
 
     ``within_steps`` marks a parameter counted in steps that must stay inside the run: its
     slider's maximum follows the ``steps`` slider (a milestone past the last step would never
@@ -210,7 +210,7 @@ def _defaults(kind: str) -> dict[str, Any]:
     return {p.name: p.default for p in (*_COMMON, *family(kind).params)}
 
 
-def lr_trace(
+def family_trace(
     kind: str, params: dict[str, Any] | None = None, num_steps: int | None = None
 ) -> list[float]:
     """Return the lr the optimizer uses at each of ``num_steps`` steps under scheduler ``kind``.
@@ -232,7 +232,7 @@ def lr_trace(
     dummy = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([dummy], lr=float(q["lr"]), momentum=0.9)
     scheduler = fam.build(optimizer, q, n)
-    return [float(group_lrs[0]) for group_lrs in trace_optimizer(optimizer, scheduler, n)]
+    return [float(group_lrs[0]) for group_lrs in lr_trace(optimizer, scheduler, n)]
 
 
 def _fmt(value: Any) -> str:
@@ -297,7 +297,7 @@ class ScheduleExplorer(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no
     ``sliders`` maps parameter name -> slider for the *current* family, and holds only what
     that family uses (no base lr for OneCycleLR); changing the dropdown swaps them. Sliders
     counted in steps cannot go past the last step. Every change recomputes ``trace`` with
-    ``lr_trace`` and redraws ``plot``.
+    ``family_trace`` and redraws ``plot``.
     """
 
     def __init__(self, kind: str = "steplr") -> None:
@@ -337,7 +337,7 @@ class ScheduleExplorer(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no
     # ---- state --------------------------------------------------------------------------
     @property
     def params(self) -> dict[str, Any]:
-        """The current parameter values, as ``lr_trace`` takes them."""
+        """The current parameter values, as ``family_trace`` takes them."""
         return {
             name: (tuple(w.value) if isinstance(w.value, tuple) else w.value)
             for name, w in self.sliders.items()
@@ -393,7 +393,7 @@ class ScheduleExplorer(widgets.VBox):  # type: ignore[misc]  # ipywidgets has no
         kind, params = self.kind.value, self.params
         self.title = title_for(kind, {"lr": _BASE_LR.default, **params})
         try:
-            self.trace = lr_trace(kind, params)
+            self.trace = family_trace(kind, params)
             error = ""
         except (ValueError, ZeroDivisionError) as exc:  # e.g. a parameter torch rejects
             self.trace = []

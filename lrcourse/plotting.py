@@ -197,9 +197,9 @@ def plot_lr_schedule(
 ) -> Figure:
     """The lr of each param group over time.
 
-    ``lrs`` is a ``History`` (its recorded ``step_lrs``/``epoch_lrs``) or rows of per-group lrs
-    such as ``lr_trace`` returns. ``log=True`` asks for a log lr axis, used when the lrs span
-    a decade or more.
+    ``lrs`` is a ``History`` (its recorded ``step_lrs``/``epoch_lrs``) or rows of per-group
+    lrs such as ``training.lr_trace`` returns. ``log=True`` asks for a log lr axis, used when
+    the lrs span a decade or more.
     """
     if isinstance(lrs, History):
         rows = lrs.step_lrs if per == "step" else lrs.epoch_lrs

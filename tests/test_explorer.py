@@ -14,7 +14,7 @@ from lrcourse.explorer import (
     PARAMS,
     ScheduleExplorer,
     family,
-    lr_trace,
+    family_trace,
     render_png,
     schedule_explorer,
 )
@@ -37,54 +37,54 @@ def _reference(make, lr: float, num_steps: int) -> list[float]:
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_has_a_trace_of_the_right_length(kind):
-    trace = lr_trace(kind, num_steps=37)
+    trace = family_trace(kind, num_steps=37)
     assert len(trace) == 37
     assert all(math.isfinite(x) and x >= 0 for x in trace)
 
 
 def test_steplr_matches_torch_and_the_closed_form():
-    trace = lr_trace("steplr", {"lr": 0.1, "step_size": 2, "gamma": 0.5}, 6)
+    trace = family_trace("steplr", {"lr": 0.1, "step_size": 2, "gamma": 0.5}, 6)
     assert trace == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
     ref = _reference(lambda o: lr_scheduler.StepLR(o, 2, 0.5), 0.1, 6)
     assert trace == pytest.approx(ref)
 
 
 def test_cosine_is_periodic_after_t_max():
-    trace = lr_trace("cosineannealinglr", {"lr": 1.0, "t_max": 4}, 9)
+    trace = family_trace("cosineannealinglr", {"lr": 1.0, "t_max": 4}, 9)
     assert [round(x, 3) for x in trace] == [1.0, 0.854, 0.5, 0.146, 0.0, 0.146, 0.5, 0.854, 1.0]
 
 
 def test_warmup_cosine_matches_sequential_lr():
-    trace = lr_trace("warmup-cosine", {"lr": 1.0, "warmup_steps": 3, "start_factor": 0.1}, 7)
+    trace = family_trace("warmup-cosine", {"lr": 1.0, "warmup_steps": 3, "start_factor": 0.1}, 7)
     assert [round(x, 3) for x in trace] == [0.1, 0.4, 0.7, 1.0, 0.854, 0.5, 0.146]
 
 
 def test_onecycle_ignores_the_optimizer_lr():
-    a = lr_trace("onecyclelr", {"lr": 0.001, "max_lr": 0.1}, 10)
-    b = lr_trace("onecyclelr", {"lr": 0.5, "max_lr": 0.1}, 10)
+    a = family_trace("onecyclelr", {"lr": 0.001, "max_lr": 0.1}, 10)
+    b = family_trace("onecyclelr", {"lr": 0.5, "max_lr": 0.1}, 10)
     assert a == pytest.approx(b)
     assert [float(f"{x:.3g}") for x in a][:3] == [0.004, 0.052, 0.1]
 
 
 def test_a_repeated_milestone_counts_twice_as_in_torch():
-    got = lr_trace("multisteplr", {"milestones": (3, 3), "gamma": 0.1, "lr": 1.0}, 5)
+    got = family_trace("multisteplr", {"milestones": (3, 3), "gamma": 0.1, "lr": 1.0}, 5)
     ref = _reference(lambda o: lr_scheduler.MultiStepLR(o, [3, 3], 0.1), 1.0, 5)
     assert got == pytest.approx(ref) and got[3] == pytest.approx(0.01)
 
 
 def test_multistep_and_restarts_match_torch():
-    got = lr_trace("multisteplr", {"milestones": (3, 5), "gamma": 0.1, "lr": 1.0}, 7)
+    got = family_trace("multisteplr", {"milestones": (3, 5), "gamma": 0.1, "lr": 1.0}, 7)
     ref = _reference(lambda o: lr_scheduler.MultiStepLR(o, [3, 5], 0.1), 1.0, 7)
     assert got == pytest.approx(ref)
-    got = lr_trace("cosine-warm-restarts", {"lr": 1.0, "t_0": 2, "t_mult": 2}, 8)
+    got = family_trace("cosine-warm-restarts", {"lr": 1.0, "t_0": 2, "t_mult": 2}, 8)
     assert [round(x, 3) for x in got] == [1.0, 0.5, 1.0, 0.854, 0.5, 0.146, 1.0, 0.962]
 
 
 def test_unknown_kind_and_parameter_are_rejected():
     with pytest.raises(ValueError, match="unknown scheduler kind"):
-        lr_trace("nope")
+        family_trace("nope")
     with pytest.raises(ValueError, match="unknown parameter"):
-        lr_trace("steplr", {"gama": 0.5})
+        family_trace("steplr", {"gama": 0.5})
 
 
 def test_css_classes_are_stable():
@@ -106,7 +106,7 @@ def test_slider_change_recomputes_trace_title_and_png():
     assert w.redraws == n + 1
     assert "gamma=0.2" in w.title and w.title != before_title
     assert bytes(w.plot.value) != bytes(before_png)
-    assert w.trace == pytest.approx(lr_trace("steplr", w.params))
+    assert w.trace == pytest.approx(family_trace("steplr", w.params))
     ref = _reference(lambda o: lr_scheduler.StepLR(o, 10, 0.2), 0.1, 60)
     assert w.trace == pytest.approx(ref)
 
