@@ -113,14 +113,15 @@ def test_slider_change_recomputes_trace_title_and_png():
 
 def test_dropdown_swaps_sliders_and_redraws():
     w = schedule_explorer("steplr")
+    hidden = w.sliders["gamma"]  # StepLR's gamma, about to be hidden
     w.kind.value = "exponentiallr"
     assert set(w.sliders) == {"lr", "num_steps", "gamma"}
+    assert hidden not in w.slider_box.children
     assert tuple(w.slider_box.children) == tuple(w.sliders.values())
     w.set(gamma=0.9, num_steps=12)
     assert w.trace == pytest.approx([0.1 * 0.9**k for k in range(12)])
     assert w.title.startswith("ExponentialLR(gamma=0.9")
     # sliders of the hidden family no longer trigger redraws
-    hidden = w._all["steplr"]["gamma"]
     n = w.redraws
     hidden.value = 0.3
     assert w.redraws == n
