@@ -61,6 +61,43 @@ def read_trace(observed: Observed, what: str = "a scheduler") -> list[list[float
     return trace
 
 
+def compounded(want: Trace, bases: list[float]) -> Trace:
+    """The trace a MultiplicativeLR gives when handed the contract's factor: every step
+    multiplies the lr by the factor again."""
+    out: list[list[float]] = []
+    for e in range(len(want)):
+        values = []
+        for g, base in enumerate(bases):
+            product = 1.0
+            for k in range(1, e + 1):
+                product *= want[k][g] / base if base else 0.0
+            values.append(base * product)
+        out.append(values)
+    return out
+
+
+def _looks_like_an_lr(value: float, bases: list[float]) -> bool:
+    if any(abs(value - b) <= 1e-9 * max(b, 1e-12) for b in bases):
+        return True
+    return any(abs(value - m * 10.0**-k) <= 1e-9 for k in range(1, 7) for m in (1, 2, 5))
+
+
+def _constant_ratio(want: Trace, got: Trace) -> float | None:
+    """r when every lr is r times the contract's (r != 1), else None."""
+    ratios = [
+        g / w
+        for row_w, row_g in zip(want, got, strict=False)
+        for w, g in zip(row_w, row_g, strict=False)
+        if w != 0
+    ]
+    if len(got) != len(want) or not ratios:
+        return None
+    first = ratios[0]
+    if abs(first - 1) < 1e-6 or any(abs(r - first) > 1e-6 * abs(first) for r in ratios):
+        return None
+    return first
+
+
 def decide_trace(
     want: Trace,
     got: Trace,
@@ -69,32 +106,62 @@ def decide_trace(
     unit: str,
     context: Context,
 ) -> None:
-    """Raise Incorrect naming the known mistake (or where the lr first differs) unless ``got``
-    equals ``want``."""
+    """Raise Incorrect naming the known mistake (or, when none fits, where the lr first
+    differs) unless ``got`` equals ``want``."""
     if matches(want, got, bases):
         return
-    constant = (
-        [list(bases)] * len(want),
-        "The lr never changes",
-        "Is the scheduler attached to this optimizer, and does it change the lr?",
-    )
-    for trace, title, message in [*variants, constant]:
+    rows = _rows(want, got, bases, unit)
+    generic: list[Variant] = [
+        (
+            [list(bases)] * len(want),
+            "The lr never changes",
+            "Every step used the base lr: the scheduler did not change it.",
+        ),
+        (
+            compounded(want, bases),
+            "The factors compound",
+            "Each step's lr is the previous one times the contract's factor, as "
+            "`MultiplicativeLR` does; the contract's factor is relative to the base lr, which "
+            "is how `LambdaLR` applies it.",
+        ),
+    ]
+    for trace, title, message in [*variants, *generic]:
         if matches(trace, got, bases):
-            raise Incorrect(title, message, _rows(want, got, bases, unit))
+            raise Incorrect(title, message, rows)
+    ratio = _constant_ratio(want, got)
+    if ratio is not None:
+        if _looks_like_an_lr(ratio, bases):
+            raise Incorrect(
+                "The schedule's function returns an lr, not a factor",
+                f"Every lr is {ratio:g} times the contract's: `LambdaLR` multiplies each "
+                f"group's base lr by what your function returns, and yours returns values "
+                f"scaled by {ratio:g}, an lr.",
+                rows,
+            )
+        raise Incorrect(
+            f"Every lr is {ratio:g} times the contract's",
+            "The shape of your schedule is right; its scale is not.",
+            rows,
+        )
     if len(got) == len(want) and matches(list(want[1:]), got[:-1], bases):
+        cause = (
+            " torch warned that `lr_scheduler.step()` ran before `optimizer.step()`: "
+            "`make_scheduler` steps the scheduler before training starts."
+            if context.warned(STEP_ORDER_WARNING)
+            else " The schedule is computed one step ahead (e.g. from `e + 1`)."
+        )
         raise Incorrect(
             "The schedule runs one step ahead",
             f"Your lr for {unit} e is the contract's lr for {unit} e+1: the first value is "
-            "skipped. Did `make_scheduler` call `scheduler.step()` itself, or pass "
-            "`last_epoch`?" + _warned(context),
-            _rows(want, got, bases, unit),
+            "skipped." + cause,
+            rows,
         )
     if len(got) == len(want) and len(want) > 1 and matches(list(want[:-1]), got[1:], bases):
         raise Incorrect(
             "The schedule runs one step behind",
-            f"Your lr for {unit} e+1 is the contract's lr for {unit} e: the schedule is shifted "
-            "by one (e.g. a factor computed from `e - 1`).",
-            _rows(want, got, bases, unit),
+            f"Your lr for {unit} e+1 is the contract's lr for {unit} e: the schedule is "
+            "shifted by one (e.g. computed from `e - 1`).",
+            rows,
         )
     d = first_divergence(want, got, bases)
     assert d is not None
@@ -102,7 +169,7 @@ def decide_trace(
         f"The lr first differs at {unit} {d.index}"
         + (f" (param group {d.group})" if len(bases) > 1 else ""),
         f"Expected lr {lr(d.want)}, got {lr(d.got)}." + _warned(context),
-        _rows(want, got, bases, unit),
+        rows,
     )
 
 
@@ -188,6 +255,7 @@ def warmup_cosine(spec: Spec, observed: Observed, context: Context) -> str:
     runs = observed["runs"].items()
     if len(runs) != len(spec["configs"]):
         raise Incorrect("The scheduler was not built for every configuration")
+    _require_arguments_used(spec, runs)
     for config, run in zip(spec["configs"], runs, strict=True):
         total, warmup = int(config["args"][0]), int(config["args"][1])
         bases = list(config["lrs"])
@@ -229,6 +297,33 @@ def warmup_cosine(spec: Spec, observed: Observed, context: Context) -> str:
             ) from None
     shown = ", ".join(f"({c['args'][0]}, {c['args'][1]})" for c in spec["configs"])
     return f"Checked (total_steps, warmup_steps) = {shown}."
+
+
+def _require_arguments_used(spec: Spec, runs: list[Observed]) -> None:
+    """Incorrect when the schedule is the same whatever total_steps and warmup_steps are."""
+    shapes = []
+    for config, run in zip(spec["configs"], runs, strict=True):
+        try:
+            trace = read_trace(run)
+        except Incorrect:
+            return  # the per-configuration verdict explains it
+        bases = list(config["lrs"])
+        shapes.append([row[0] / bases[0] for row in trace])
+    common = min(len(shape) for shape in shapes)
+    same = all(
+        abs(a - b) <= 1e-6
+        for shape in shapes[1:]
+        for a, b in zip(shape[:common], shapes[0][:common], strict=True)
+    )
+    wanted = [(int(c["args"][0]), int(c["args"][1])) for c in spec["configs"]]
+    if same and common > 2 and len(set(wanted)) > 1:
+        raise Incorrect(
+            "The schedule ignores `total_steps` and `warmup_steps`",
+            "Across (total_steps, warmup_steps) = "
+            + ", ".join(map(str, wanted))
+            + " your lr follows the same curve: the function does not use the arguments it "
+            "was given.",
+        )
 
 
 def _linear_start_note(got: Trace, bases: list[float], warmup: int) -> str:
@@ -274,6 +369,13 @@ def phased_schedule(spec: Spec, observed: Observed, context: Context) -> str:
             "The exponential phase starts one epoch late",
             "Epoch 20 must already use the first exponential decay (0.5**3 * 0.9); yours keeps "
             "0.5**3 for epoch 20.",
+        ),
+        (
+            expected(bases, lambda g, e: 0.5 ** (e // 5) * 0.9**e, 60),
+            "Both schedules run at once",
+            "The lr halves every 5 epochs *and* shrinks by 0.9 every epoch from the start: "
+            "`ChainedScheduler` applies every scheduler at every step; the contract runs them "
+            "one after the other.",
         ),
         (
             expected(bases, lambda g, e: 0.5 ** (e // 5), 60),
