@@ -19,7 +19,7 @@ def solution_lines(exercise_id: str) -> list[str]:
     return [
         line
         for line in lines
-        if len(line) >= 20
+        if len(line) >= 25
         and not line.startswith(("import ", "from ", "def ", "class ", '"""', "return torch"))
     ]
 
