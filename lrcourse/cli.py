@@ -8,6 +8,7 @@
     lrcourse merge OUT DIR [DIR ...]         combine the gradebooks of several shards
     lrcourse progress [--export FILE]        per-topic mastery from the local progress store
     lrcourse progress --merge FILE ...       one class table from learners' exports
+    lrcourse links REPO_URL [--hub URL]      Binder badge and link, nbgitpuller link
 
 Exit codes: 0 success, 1 a failed check or validation, 2 a usage error or a refusal to grade.
 Defaults (timeouts, workers) are read from the functions the commands call.
@@ -211,6 +212,19 @@ def _progress(args: argparse.Namespace) -> int:
     return 0
 
 
+def _links(args: argparse.Namespace) -> int:
+    from lrcourse.classroom_links import classroom_links
+
+    try:
+        links = classroom_links(
+            args.repository, branch=args.branch, notebook=args.notebook, hub_url=args.hub
+        )
+    except ValueError as exc:
+        return _fail("links", exc)
+    print(links.to_text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from lrcourse.autograde.grader import GradeOptions
@@ -326,6 +340,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", help="with --merge: also write the class table as CSV")
     p.set_defaults(func=_progress)
+
+    from lrcourse.classroom_links import classroom_links
+
+    p = sub.add_parser("links", help="Binder badge and link, and the nbgitpuller link")
+    p.add_argument("repository", help="the course's git repository URL")
+    p.add_argument("--branch", default=_default(classroom_links, "branch"))
+    p.add_argument(
+        "--notebook", default=_default(classroom_links, "notebook"), help="the notebook to open"
+    )
+    p.add_argument("--hub", help="your JupyterHub's URL, for the nbgitpuller link")
+    p.set_defaults(func=_links)
     return parser
 
 

@@ -199,3 +199,14 @@ def test_progress_merge_builds_one_class_table(
     )
     out = capsys.readouterr().out
     assert "ann" in out and "ben" in out and table.exists()
+
+
+def test_links_prints_binder_and_nbgitpuller(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["links", "https://github.com/example/lrcourse", "--hub", "https://hub.example.org"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "mybinder.org/v2/gh/example/lrcourse/main" in out
+    assert "https://hub.example.org/hub/user-redirect/git-pull?" in out
+    assert main(["links", "not a url"]) == 2

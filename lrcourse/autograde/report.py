@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 import os
 from collections import Counter
 from pathlib import Path
@@ -32,19 +33,19 @@ def _figures(results: ClassResults) -> list[tuple[str, str]]:
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     best = sum(results.max_points(i) for i in results.items)
     totals = [results.total(r) for r in results.students]
     out = []
     fig = Figure(figsize=(7, 3.2), layout="constrained")
     ax = fig.add_subplot()
-    ax.hist(
-        totals,
-        bins=min(20, max(5, int(best) + 1)),
-        range=(0, best or 1),
-        color="#3b6ea5",
-        edgecolor="white",
-    )
+    top = max(1, math.ceil(best))
+    step = max(1, math.ceil((top + 1) / 25))  # at most about 25 bars, each a whole score band
+    edges = [x - 0.5 for x in range(0, top + step + 1, step)]
+    ax.hist(totals, bins=edges, color="#3b6ea5", edgecolor="white")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("total score")
     ax.set_ylabel("students")
     ax.set_title(f"Score distribution ({len(totals)} students, out of {best:g})")
@@ -55,8 +56,9 @@ def _figures(results: ClassResults) -> list[tuple[str, str]]:
         rates.append(sum(r.items[item].passed for r in graded) / len(graded) if graded else 0.0)
     fig = Figure(figsize=(7, 0.35 * len(results.items) + 1.2), layout="constrained")
     ax = fig.add_subplot()
-    ax.barh(results.items[::-1], [100 * r for r in rates[::-1]], color="#5a9e6f")
-    ax.set_xlim(0, 100)
+    bars = ax.barh(results.items[::-1], [100 * r for r in rates[::-1]], color="#5a9e6f")
+    ax.bar_label(bars, labels=[f"{100 * r:.0f}%" for r in rates[::-1]], padding=3)
+    ax.set_xlim(0, 110)
     ax.set_xlabel("students who passed (%)")
     ax.set_title("Pass rate per item")
     out.append(("Pass rate per item", _figure_png(fig)))
