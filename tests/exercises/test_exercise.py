@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import runpy
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -137,3 +139,41 @@ def test_an_outcome_raised_by_learner_code_is_never_a_pass() -> None:
     )
     feedback = exercise("step-decay").check(execute_source(source)["make_scheduler"], seed=3)
     assert not feedback.passed and feedback.status == "error"
+
+
+def test_under_an_autograder_a_regrade_words_its_message_the_same(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    source = (
+        "import torch\n"
+        "def make_scheduler(optimizer):\n"
+        "    return torch.optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=0.5)\n"
+    )
+    module = tmp_path / "answer.py"
+    module.write_text(source)
+    namespace = runpy.run_path(str(module))
+    monkeypatch.setenv("LRCOURSE_AUTOGRADER", "1")
+    monkeypatch.setenv("LRCOURSE_SEED_SECRET", "course-secret")
+    first = exercise("step-decay").check(namespace["make_scheduler"])
+    second = exercise("step-decay").check(namespace["make_scheduler"])
+    assert first == second and not first.passed
+    monkeypatch.setenv("LRCOURSE_SEED_SECRET", "another-secret")
+    third = exercise("step-decay").check(namespace["make_scheduler"])
+    assert third.title == first.title  # same mistake named, fixtures drawn anew
+
+
+def test_a_class_whose_methods_are_stubs_is_not_attempted() -> None:
+    stub = (
+        "import torch\n"
+        "class MomentumSGD(torch.optim.Optimizer):\n"
+        "    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):\n"
+        "        super().__init__(params, dict(lr=lr, momentum=momentum, "
+        "weight_decay=weight_decay))\n"
+        "    def step(self, closure=None):\n"
+        "        ...\n"
+    )
+    in_kernel = exercise("momentum-sgd").check(execute_source(stub)["MomentumSGD"], seed=2)
+    assert in_kernel.status == "not-attempted"
+    from lrcourse.exercises import check_source
+
+    assert check_source("momentum-sgd", stub, seed=2).status == "not-attempted"

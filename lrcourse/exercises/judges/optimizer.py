@@ -61,6 +61,11 @@ def _sgd(spec: Spec, **overrides: Any) -> Callable[[list[dict[str, Any]]], Any]:
     return make
 
 
+def _frozen(groups: list[dict[str, Any]]) -> Any:
+    """An optimizer that never moves anything (every group at lr 0): what a stub does."""
+    return torch.optim.SGD([{**g, "lr": 0.0} for g in groups], lr=0.0)
+
+
 VARIANTS: list[tuple[dict[str, Any], bool, str, str]] = [
     (
         {},
@@ -125,7 +130,7 @@ def momentum_sgd(spec: Spec, observed: Observed, context: Context) -> str:
         raise Incorrect("`MomentumSGD` must be a subclass of `torch.optim.Optimizer`")
     got = observed["trajectory"].items()
     want = custom_problem_trajectory(_sgd(spec), spec)
-    start = custom_problem_trajectory(lambda g: torch.optim.SGD(g, lr=0.0), spec, schedule=False)
+    start = custom_problem_trajectory(_frozen, spec, schedule=False)
     if _first_difference(got, start) is None:
         raise NotAttempted("Not attempted yet", "`step()` never changed any parameter.")
     diff = _first_difference(got, want)
