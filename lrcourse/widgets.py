@@ -121,8 +121,7 @@ def _classed(widget: _W, *classes: str) -> _W:
 
 
 def _is_numeric(q: Question) -> bool:
-    # ``kind`` arrived in the bank format with numeric questions; older banks have none
-    return getattr(q, "kind", "choice") == "numeric"
+    return q.kind == "numeric"
 
 
 def _answer_text(answer: Answer) -> str:

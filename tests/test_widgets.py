@@ -281,8 +281,6 @@ NUMERIC_BANK = Path(__file__).resolve().parent / "data" / "bank" / "numeric"
 
 @pytest.fixture
 def numeric_bank() -> Bank:
-    if not NUMERIC_BANK.is_dir():
-        pytest.skip("the numeric fixture bank (tests/data/bank/numeric) is not in this checkout")
     return load_bank([NUMERIC_BANK])
 
 
