@@ -324,6 +324,8 @@ def test_the_journal_resumes_after_a_kill(tmp_path: Path) -> None:
         time.sleep(0.2)
     first.send_signal(signal.SIGKILL)
     first.wait()
+    time.sleep(1.0)
+    assert not sandbox_processes()  # the workers' PID namespaces died with the grader
     kept = _results(journal)
     assert 2 <= kept < 6
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
