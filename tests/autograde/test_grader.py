@@ -256,6 +256,8 @@ def test_nothing_outside_the_run_changed(graded: dict[str, object]) -> None:
     assert names <= {
         "grades.csv",
         "scores.csv",
+        "report.html",
+        "feedback",
         "gradebook.sqlite",
         "gradebook.sqlite-wal",
         "gradebook.sqlite-shm",
