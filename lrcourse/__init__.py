@@ -16,23 +16,37 @@ Heavy modules (ipywidgets, torch) load on first use, so ``import lrcourse`` stay
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal
 
 from lrcourse.feedback import Feedback
 
 if TYPE_CHECKING:
     from lrcourse.exercises import Exercise
+    from lrcourse.progress import ProgressStore
     from lrcourse.widgets import QuizWidget
 
 __version__ = "0.1.0"
 __all__ = ["Feedback", "__version__", "answer", "check_answer", "exercise", "quiz"]
 
 
-def quiz(topic: str | None = None, **options: Any) -> QuizWidget:
-    """A quiz widget; see ``lrcourse.widgets.quiz`` for the options (mode, n, seed, store)."""
+def quiz(
+    topic: str | None = None,
+    *,
+    mode: Literal["practice", "test"] = "practice",
+    n: int = 10,
+    seed: int | None = None,
+    store: ProgressStore | None = None,
+    demo: bool = False,
+) -> QuizWidget:
+    """A quiz widget for one topic (or the whole bank when ``topic`` is None).
+
+    ``mode="practice"`` walks through the topic's questions with feedback, hints and
+    solutions; ``mode="test"`` draws ``n`` questions with ``seed`` and scores them at the end.
+    ``store`` is the progress store (default: the learner's); ``demo=True`` records nothing.
+    """
     from lrcourse.widgets import quiz as make_quiz
 
-    return make_quiz(topic, **options)
+    return make_quiz(topic, mode=mode, n=n, seed=seed, store=store, demo=demo)
 
 
 def check_answer(question_id: str, answer: str | float | list[str] | None) -> Feedback:

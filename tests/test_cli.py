@@ -210,3 +210,20 @@ def test_links_prints_binder_and_nbgitpuller(capsys: pytest.CaptureFixture[str])
     assert "mybinder.org/v2/gh/example/lrcourse/main" in out
     assert "https://hub.example.org/hub/user-redirect/git-pull?" in out
     assert main(["links", "not a url"]) == 2
+
+
+def test_learner_facing_functions_show_their_parameters() -> None:
+    """Jupyter's Shift-Tab help shows a learner-facing call's real parameters."""
+    import inspect
+
+    import lrcourse
+
+    assert list(inspect.signature(lrcourse.quiz).parameters) == [
+        "topic",
+        "mode",
+        "n",
+        "seed",
+        "store",
+        "demo",
+    ]
+    assert list(inspect.signature(lrcourse.answer).parameters) == ["question_id", "choice"]
