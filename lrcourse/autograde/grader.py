@@ -162,10 +162,9 @@ def _self_test(
     for check, result in zip(planned, results, strict=True):
         feedback = check.finish(result, timeout)
         if not feedback.passed:
-            failed.append(
-                f"{check.exercise.id}: {feedback.title} ({result.error or ''}"
-                f"{result.stderr.strip().splitlines()[-1:]})"
-            )
+            last = (result.stderr.strip().splitlines() or [""])[-1]
+            why = "; ".join(part for part in (result.error, last) if part)
+            failed.append(f"{check.exercise.id}: {feedback.title}" + (f" ({why})" if why else ""))
     if failed:
         raise SelfTestError(
             "the reference solutions fail under this isolation, so nobody would "
