@@ -9,6 +9,7 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +19,13 @@ from pathlib import Path
 import pytest
 
 import lrcourse
-from lrcourse.autograde import GradeOptions, JournalBusyError, grade_folder, write_outputs
+from lrcourse.autograde import (
+    GradeOptions,
+    JournalBusyError,
+    SelfTestError,
+    grade_folder,
+    write_outputs,
+)
 from lrcourse.autograde.journal import Journal
 from lrcourse.exercises import exercise
 from lrcourse.sandbox import IsolationError, plan
@@ -363,3 +370,17 @@ def test_output_problems_are_found_before_grading(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(NotADirectoryError, match="is not a folder"):
         grade_folder(root, tmp_path / "file", exercises=["two-lr-groups"])
+
+
+def test_a_class_folder_the_sandbox_can_see_is_refused(tmp_path: Path) -> None:
+    """Submissions kept inside the Python environment (which the sandbox mounts read-only)
+    would be readable by every job: the start-up self-test refuses to grade anyone."""
+    strict_or_skip()
+    root = Path(sys.prefix) / f"lrcourse-test-class-{os.getpid()}"
+    try:
+        write_notebook(root / "a.ipynb", [(WRONG, "two-lr-groups")])
+        with pytest.raises(SelfTestError, match=r"a job can read .*lrcourse-test-class"):
+            grade_folder(root, tmp_path / "out", exercises=["two-lr-groups"])
+        assert not (tmp_path / "out" / "grades.csv").exists()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
