@@ -4,7 +4,9 @@
 - ``scores.csv``: one row per student, a column per item (points earned), the total and the
   maximum: what an LMS gradebook (Canvas, Moodle, Blackboard) imports;
 - ``feedback/<student>.md``: each item's verdict, message and details;
-- ``report.html``: the class report with its figures.
+- ``report.html``: the class report with its figures;
+- ``notes.txt``: what the instructor should look at (skipped files, re-created cells, two
+  notebooks holding one exercise, unreadable notebooks).
 
 Every file is written atomically, from the journal's results, so a run that was killed and
 resumed writes the same files as one that was not.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from lrcourse.atomic_files import write_text_atomic
 from lrcourse.autograde.export import printable, table, write_rows
 from lrcourse.autograde.feedback_files import write_feedback_files
 from lrcourse.autograde.grader import ClassResults
@@ -22,6 +25,7 @@ from lrcourse.autograde.report import write_report
 
 GRADES_CSV = "grades.csv"
 SCORES_CSV = "scores.csv"
+NOTES_TXT = "notes.txt"
 
 
 def write_outputs(results: ClassResults, out: str | os.PathLike[str]) -> list[Path]:
@@ -63,7 +67,16 @@ def write_outputs(results: ClassResults, out: str | os.PathLike[str]) -> list[Pa
     write_rows(scores, ["student", *results.items, "total", "max", "status", "reason"], wide)
     write_feedback_files(results, folder)
     report = write_report(results, folder)
-    return [grades, scores, report, folder / "feedback"]
+    notes = folder / NOTES_TXT
+    lines = [printable(n) for n in results.notes]
+    for record in results.students:
+        lines += [f"{printable(record.student)}: {printable(n)}" for n in record.notes]
+        if record.status != "graded":
+            lines.append(
+                f"{printable(record.student)}: {record.status}: {printable(record.reason)}"
+            )
+    write_text_atomic(notes, "\n".join(lines) + "\n" if lines else "")
+    return [grades, scores, report, notes, folder / "feedback"]
 
 
 def summary(results: ClassResults) -> str:

@@ -240,6 +240,9 @@ def test_one_row_per_student_and_the_batch_finished(graded: dict[str, object]) -
     students = [s["student"] for s in scores]
     assert len(students) == len(set(students))
     assert "linked" not in students  # a symlinked folder is noted, not graded
+    notes = (out / "notes.txt").read_text()
+    assert "linked: skipped, a symbolic link" in notes
+    assert "fifo: unreadable" in notes
     assert set(HOSTILE) <= set(students)
 
 
@@ -264,6 +267,7 @@ def test_nothing_outside_the_run_changed(graded: dict[str, object]) -> None:
         "grades.csv",
         "scores.csv",
         "report.html",
+        "notes.txt",
         "feedback",
         "gradebook.sqlite",
         "gradebook.sqlite-wal",
