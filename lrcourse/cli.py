@@ -68,7 +68,10 @@ def _check(args: argparse.Namespace) -> int:
         return _fail("check", f"no such file: {args.file}")
     except IsolationError as exc:
         return _fail("check", exc)
-    print(json.dumps(feedback.to_dict(), indent=2) if args.json else feedback)
+    if args.json:  # only the fields this verdict has: no null hint or explanation
+        print(json.dumps({k: v for k, v in feedback.to_dict().items() if v is not None}, indent=2))
+    else:
+        print(feedback)
     return 0 if feedback.passed else 1
 
 

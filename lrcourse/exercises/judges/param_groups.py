@@ -59,7 +59,8 @@ def two_lr_groups(spec: Spec, observed: Observed, context: Context) -> str:
     if rows:
         raise Incorrect(
             "Momentum must be 0.9 in every group",
-            "A group without a `momentum` key inherits the value passed to `SGD(...)`.",
+            "A group without a `momentum` key inherits the value passed to `SGD(...)` (lesson 3, "
+            "*What a group inherits*).",
             rows,
         )
     reference = reference_trajectory(
@@ -124,8 +125,7 @@ def freeze_backbone(spec: Spec, observed: Observed, context: Context) -> str:
             if lrs == {0.0} or lrs == {0}
             else "The optimizer keeps state for backbone parameters",
             "Adam allocates `exp_avg`/`exp_avg_sq` for every parameter it updates, even at lr=0, "
-            "and the backbone still gets gradients. Freeze the backbone and give the optimizer "
-            "only the head's parameters.",
+            "and the backbone still gets gradients (lesson 3, *Freezing done right*).",
             [f"state kept for `{n}`" for n in with_state[:3]],
         )
 
@@ -234,8 +234,9 @@ def _decay_diagnosis(
     if any(shapes[n] >= 2 and "bias" in n for n in wrong):
         return (
             "A rule based on names misclassifies parameters",
-            '`bias_gate.weight` is a 2-D matrix whose *name* contains "bias": the rule must look '
-            "at the parameter's shape, not its name.",
+            '`bias_gate.weight` is a 2-D matrix whose *name* contains "bias", so a rule based on '
+            "names treats a matrix as a bias (lesson 4, *Weight decay groups: keep biases and "
+            "norms out*).",
         )
     if wrong and all(shapes[n] >= 2 for n in wrong):
         return (

@@ -146,7 +146,7 @@ def decide_trace(
     if len(got) == len(want) and matches(list(want[1:]), got[:-1], bases):
         cause = (
             " torch warned that `lr_scheduler.step()` ran before `optimizer.step()`: "
-            "`make_scheduler` steps the scheduler before training starts."
+            "`make_scheduler` steps the scheduler before training starts (lesson 5, *Rule 1*)."
             if context.warned(STEP_ORDER_WARNING)
             else " The schedule is computed one step ahead (e.g. from `e + 1`)."
         )
@@ -350,7 +350,8 @@ def phased_schedule(spec: Spec, observed: Observed, context: Context) -> str:
             expected(bases, lambda g, e: _phased(e) if e < 20 else 0.9 ** (e - 20), 60),
             "The exponential phase restarts from the initial lr",
             "At epoch 20 the lr jumps back to base_lr: `SequentialLR` restarts the second "
-            "scheduler from each group's `initial_lr`, so the phases are not continuous.",
+            "scheduler from each group's `initial_lr`, so the phases are not continuous (lesson 5, "
+            "*The restart pitfall*).",
         ),
         (
             expected(
@@ -375,7 +376,8 @@ def phased_schedule(spec: Spec, observed: Observed, context: Context) -> str:
             "Both schedules run at once",
             "The lr halves every 5 epochs *and* shrinks by 0.9 every epoch from the start: "
             "`ChainedScheduler` applies every scheduler at every step; the contract runs them "
-            "one after the other.",
+            "one after the other (lesson 5, *Combining schedulers: SequentialLR vs "
+            "ChainedScheduler*).",
         ),
         (
             expected(bases, lambda g, e: 0.5 ** (e // 5), 60),
