@@ -18,8 +18,9 @@ It prints one Markdown report (``--out FILE`` also writes it) with these section
 3. **Checks**: interactive ``lrcourse.exercise(id).check(solution)`` latency per exercise
    (``bench_check.py``).
 4. **Grading**: if ``bench/bench_grading.py`` exists, its ``main()`` is imported and called
-   with ``sys.argv`` reset to its own name; what it prints (or returns, if a string) becomes
-   the section. The CPU pinning is lifted for it, so it sees the machine's real CPUs.
+   with ``sys.argv`` reset to its own name; what it prints becomes the section (plus what it
+   returns, if that is a string it did not print). The CPU pinning is lifted for it, so it
+   sees the machine's real CPUs.
 
 The lessons, sweeps and checks run pinned to one CPU (the benchmark process and every kernel
 it starts share one affinity mask), which is what a Binder learner gets. The report states the
@@ -178,7 +179,10 @@ def grading_section() -> str | None:
             result = main()
     finally:
         sys.argv = saved_argv
-    return buffer.getvalue() + (result if isinstance(result, str) else "")
+    text = buffer.getvalue()
+    if isinstance(result, str) and result.strip() not in text:
+        text += result
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
