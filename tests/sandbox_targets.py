@@ -196,3 +196,20 @@ def vandal(payload: dict) -> dict:
     except OSError:
         writable = False
     return {"package_writable": writable}
+
+
+def inject_answers(payload: dict) -> dict:
+    """Try to write extra answers into the worker's protocol pipe through /proc."""
+    line = (
+        b'{"nonce": "guess", "status": "ok", "value": "injected", "error": null, '
+        b'"stdout": "", "stderr": "", "seconds": 0}\n'
+    )
+    reached = []
+    for fd in ("0", "1", "2"):
+        try:
+            with open(f"/proc/{os.getppid()}/fd/{fd}", "wb") as pipe:
+                pipe.write(line * 3)
+            reached.append(fd)
+        except OSError:
+            pass
+    return {"reached": reached}

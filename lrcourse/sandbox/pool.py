@@ -48,6 +48,7 @@ class Worker:
         self, isolation: IsolationPlan, index: int, preload: Sequence[str], memory_mb: int
     ) -> None:
         self.dead = False
+        self.protocol_broken = False  # a line that was not this job's answer arrived
         self._buffer = bytearray()
         self._home = tempfile.mkdtemp(prefix="lrcourse-worker-")
         self._log: IO[bytes] = tempfile.TemporaryFile(prefix="lrcourse-worker-")  # noqa: SIM115
@@ -143,6 +144,7 @@ class Worker:
             if self._buffer or self._readable():
                 raise ProtocolError("more than one answer arrived for one job")
         except ProtocolError as exc:
+            self.protocol_broken = True
             return self._fail(start, f"broke the protocol ({exc})")
         except WorkerError as exc:
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -300,8 +302,11 @@ class WorkerPool:
                             worker = None
                             continue
                         if worker.dead:
+                            retry = worker.protocol_broken and _attempt == 0
                             worker.close()
                             worker = None
+                            if retry:  # the stray line may be an earlier job's doing
+                                continue
                         break
                     if result is None:
                         result = ChildResult(

@@ -167,3 +167,19 @@ def test_bad_target_raises_before_anything_runs() -> None:
 def test_run_in_child_is_one_job() -> None:
     r = run_in_child(T + "boom", {"n": 1}, timeout=20)
     assert (r.status, r.error) == ("error", "ValueError: bad value 1")
+
+
+def test_answers_injected_into_the_worker_pipes_cost_no_other_job() -> None:
+    """Without the isolation layers (mode "none", where a job running as root can open the
+    worker's pipes through /proc), lines forged into the protocol carry no valid nonce: the
+    worker is replaced, a job that met a stray line is run again, and every other job gets its
+    own answer."""
+    jobs = [
+        (T + "echo", {"i": 0}),
+        (T + "inject_answers", {}),
+        (T + "echo", {"i": 2}),
+        (T + "echo", {"i": 3}),
+    ]
+    results = run_many(jobs, timeout=10, workers=1)
+    assert [results[i].value["got"] for i in (0, 2, 3)] == [{"i": 0}, {"i": 2}, {"i": 3}]
+    assert results[1].value != "injected"
