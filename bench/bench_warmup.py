@@ -16,6 +16,7 @@ import os
 import re
 import statistics
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,12 +63,56 @@ def compare(lessons: list[str], repeats: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def first_cells(name: str, cells: int, repeats: int, pause_s: float = 3.0) -> str:
+    """Per-cell medians of a lesson's first ``cells`` code cells, warm-up on against off.
+
+    Whole-lesson totals vary by seconds from run to run on a shared machine; the first cells
+    show the warm-up's effect directly: the setup cell is not slowed down, and the first cell
+    that builds an optimizer no longer pays the import.
+    """
+    path = ROOT / "notebooks" / name
+    nb = bench_notebooks._read(path)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"][:cells]
+    ids = [str(cell.get("id", i)) for i, cell in enumerate(code)]
+    times: dict[str, list[list[float]]] = {"1": [], "0": []}
+    for repeat in range(repeats):
+        for flag in ("1", "0") if repeat % 2 == 0 else ("0", "1"):
+            nb.cells = code
+            env = {**bench_notebooks.kernel_env(ROOT), "LRCOURSE_WARMUP": flag}
+            with bench_notebooks._environment(env):
+                client = bench_notebooks._client(nb, path)
+                row = []
+                with client.setup_kernel():
+                    for index, cell in enumerate(code):
+                        if index:
+                            time.sleep(pause_s)
+                        begin = time.perf_counter()
+                        client.execute_cell(cell, index)
+                        row.append(time.perf_counter() - begin)
+            times[flag].append(row)
+    on = [statistics.median(column) for column in zip(*times["1"], strict=True)]
+    off = [statistics.median(column) for column in zip(*times["0"], strict=True)]
+    return "\n".join(
+        [
+            f"{name}: first {cells} code cells, {pause_s:g} s pause before each after the first, "
+            f"median of {repeats} interleaved runs per setting.",
+            "",
+            "| cell | warm-up on s | off s |",
+            "|---|---:|---:|",
+            *[f"| {c} | {a:.2f} | {b:.2f} |" for c, a, b in zip(ids, on, off, strict=True)],
+            "",
+        ]
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("lessons", nargs="*", default=list(DEFAULT_LESSONS))
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--first-cells", type=int, default=4, help="cells of the first lesson")
     args = parser.parse_args(argv)
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    print(first_cells(args.lessons[0], args.first_cells, args.repeats + 1))
     print(compare(args.lessons, args.repeats))
     return 0
 
