@@ -59,9 +59,8 @@ def _check(args: argparse.Namespace) -> int:
     if not args.exercise or not args.file:
         return _fail("check", "give an exercise id and a file (or --list)")
     try:
-        feedback = check_file(
-            args.exercise, args.file, timeout=args.timeout, isolation=args.isolation
-        )
+        isolation = args.isolation or _default(check_file, "isolation")
+        feedback = check_file(args.exercise, args.file, timeout=args.timeout, isolation=isolation)
     except UnknownExerciseError as exc:
         return _fail("check", exc.args[0])
     except FileNotFoundError:
@@ -230,9 +229,9 @@ def _links(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    from lrcourse.autograde.grader import GradeOptions
-    from lrcourse.exercises.source_check import check_file
+    from lrcourse.autograde.options import GradeOptions
     from lrcourse.sandbox.isolation import MODES
+    from lrcourse.sandbox.limits import DEFAULT_TIMEOUT
     from lrcourse.validate import validate
 
     parser = argparse.ArgumentParser(prog="lrcourse", description=SUMMARY)
@@ -260,14 +259,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout",
         type=float,
-        default=_default(check_file, "timeout"),
+        default=DEFAULT_TIMEOUT,
         help="seconds before a time-out",
     )
     p.add_argument(
         "--isolation",
         choices=MODES,
-        default=_default(check_file, "isolation"),
-        help="sandbox isolation (strict refuses to run without every layer)",
+        help="sandbox isolation (default: what this machine offers; strict refuses to run "
+        "without every layer)",
     )
     p.set_defaults(func=_check)
 

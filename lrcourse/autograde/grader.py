@@ -21,11 +21,12 @@ from pathlib import Path
 import lrcourse
 from lrcourse.autograde.assignment import Assignment
 from lrcourse.autograde.journal import ItemResult, Journal
+from lrcourse.autograde.options import GradeOptions
 from lrcourse.autograde.submissions import Submission, find_submissions, read_submission
 from lrcourse.exercises import exercise, list_exercises
-from lrcourse.exercises.source_check import DEFAULT_TIMEOUT, PlannedCheck, plan_check
+from lrcourse.exercises.source_check import PlannedCheck, plan_check
 from lrcourse.feedback import Feedback
-from lrcourse.sandbox import ChildResult, Mode, WorkerPool, available_cpus, plan
+from lrcourse.sandbox import ChildResult, WorkerPool, available_cpus, plan
 from lrcourse.sandbox.isolation import IsolationPlan, hidden_paths
 
 MISSING = "missing"
@@ -35,19 +36,6 @@ PROBE_TARGET = "lrcourse.sandbox.probe:facts"
 
 class SelfTestError(RuntimeError):
     """The isolation or the checks do not work here; nobody was graded."""
-
-
-@dataclass(frozen=True)
-class GradeOptions:
-    """How to grade: per-cell timeout, workers (default: the CPUs available), isolation mode,
-    regrade, shard ``(index, count)`` and the memory allowance per job."""
-
-    timeout: float = DEFAULT_TIMEOUT
-    workers: int | None = None
-    isolation: Mode = "strict"
-    regrade: bool = False
-    shard: tuple[int, int] | None = None
-    memory_mb: int = 2048
 
 
 @dataclass
@@ -194,7 +182,7 @@ def grade_folder(
     *,
     exercises: Sequence[str] | None = None,
     assignment: Assignment | None = None,
-    options: GradeOptions = GradeOptions(),
+    options: GradeOptions | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ClassResults:
     """Grade every submission under ``folder`` into the journal in ``out``.
@@ -204,6 +192,7 @@ def grade_folder(
     strict mode), SelfTestError. Nothing a submission contains or does raises.
     """
     say = progress or (lambda _: None)
+    options = options or GradeOptions()
     root = Path(folder)
     if not root.is_dir():
         raise NotADirectoryError(f"not a folder of submissions: {root}")

@@ -18,8 +18,7 @@ from lrcourse.exercises.submission import is_stub
 from lrcourse.exercises.verdict import not_attempted, verdict, verdict_from_child
 from lrcourse.feedback import Feedback
 from lrcourse.sandbox import ChildResult, Mode, run_in_child
-
-DEFAULT_TIMEOUT = 60.0
+from lrcourse.sandbox.limits import DEFAULT_TIMEOUT
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ FILE_SIZE_LIMIT = 16 * 1024 * 1024
 OPEN_FILES_LIMIT = 256
 PROCESS_LIMIT = 64
 DEFAULT_MEMORY_MB = 2048
+DEFAULT_TIMEOUT = 60.0  # seconds of wall clock for one job
 
 
 def set_limit(which: int, soft: int) -> None:
