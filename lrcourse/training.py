@@ -30,7 +30,8 @@ from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from tqdm.auto import tqdm
 
 from lrcourse.data import Split
-from lrcourse.devices import pick_device, seed_everything
+from lrcourse.devices import pick_device, place, seed_everything
+from lrcourse.live_progress import finish_bar
 
 Scheduler = LRScheduler | ReduceLROnPlateau
 Strategy = Callable[[nn.Module], Optimizer | tuple[Optimizer, Scheduler | None]]
@@ -146,7 +147,8 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def _batches(n: int, batch_size: int, gen: torch.Generator) -> list[torch.Tensor]:
-    return list(torch.randperm(n, generator=gen).split(batch_size))
+    order = torch.randperm(n, generator=gen)
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
 def train(
@@ -187,7 +189,7 @@ def train(
         raise ValueError(f"step_scheduler must be 'epoch' or 'batch', got {step_scheduler!r}")
     dev = pick_device() if device is None else torch.device(device)
     split = _as_split(data).to(dev)
-    model.to(dev)
+    place(model, dev)
     model.train()
     loss_fn = loss_fn or _default_loss(split.y_train)
     hist = History(label=label, device=str(dev))
@@ -212,7 +214,7 @@ def train(
             optimizer.step()
             losses.append(value)
             if scheduler is not None and not plateau and step_scheduler == "batch":
-                scheduler.step()  # type: ignore[call-arg]
+                scheduler.step()
         if hist.diverged:
             break
         hist.epoch_loss.append(float(np.mean(losses)))
@@ -277,12 +279,12 @@ def sweep(
 
 
 def lr_strategies(
-    lrs: Sequence[float], optimizer: type[Optimizer] = torch.optim.SGD, **kwargs: object
+    lrs: Sequence[float], optimizer: Callable[..., Optimizer] = torch.optim.SGD, **kwargs: object
 ) -> dict[str, Strategy]:
     """One strategy per lr, ready for ``sweep``: ``{"lr=0.1": model -> SGD(..., lr=0.1)}``."""
 
     def make(lr: float) -> Strategy:
-        return lambda model: optimizer(model.parameters(), lr=lr, **kwargs)  # type: ignore[arg-type]
+        return lambda model: optimizer(model.parameters(), lr=lr, **kwargs)
 
     return {f"lr={lr:g}": make(lr) for lr in lrs}
 
@@ -372,7 +374,7 @@ def lr_range_test(
         raise ValueError("need 0 < start_lr < end_lr")
     dev = pick_device() if device is None else torch.device(device)
     split = _as_split(data).to(dev)
-    model.to(dev)
+    place(model, dev)
     model.train()
     saved_model = copy.deepcopy(model.state_dict())
     saved_opt = copy.deepcopy(optimizer.state_dict())
@@ -383,8 +385,9 @@ def lr_range_test(
     raw: list[float] = []
     batches: list[torch.Tensor] = []
     stopped = False
+    bar = tqdm(range(num_steps), desc="lr range test", disable=not progress, leave=False)
     try:
-        for step in tqdm(range(num_steps), desc="lr range test", disable=not progress, leave=False):
+        for step in bar:
             if not batches:
                 batches = _batches(len(split.x_train), batch_size, gen)
             idx = batches.pop().to(dev)
@@ -408,6 +411,7 @@ def lr_range_test(
     finally:
         model.load_state_dict(saved_model)
         optimizer.load_state_dict(saved_opt)
+    finish_bar(bar, normal_end=True)  # stopping on divergence is how a range test ends
     if len(lrs) < 3:
         raise RuntimeError("the loss diverged at once; lower start_lr")
     losses = _smoothed(raw, beta)
