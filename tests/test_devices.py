@@ -128,6 +128,7 @@ NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 #: lessons whose live training is audited, with whether they train in the kernel at all
 AUDITED = {
     "01_start_here": False,
+    "02_convergence": True,
     "03_param_groups": True,
     "04_parameter_specific": True,
     "05_schedulers": True,

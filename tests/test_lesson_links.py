@@ -11,8 +11,8 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 LINK = re.compile(r"\[[^\]]+\]\(([^)]+\.ipynb)\)")
 #: lessons that must carry "Previous"/"Next" link cells tagged ``lesson-nav``
-WITH_NAV = ["01_start_here", "03_param_groups", "04_parameter_specific", "05_schedulers",
-            "07_test_yourself"]  # fmt: skip
+WITH_NAV = ["01_start_here", "02_convergence", "03_param_groups", "04_parameter_specific",
+            "05_schedulers", "06_capstone", "07_test_yourself", "08_at_scale"]  # fmt: skip
 
 
 def _nav_cells(path: Path) -> list[str]:
