@@ -40,7 +40,11 @@ def _validate(args: argparse.Namespace) -> int:
     from lrcourse.validate import validate
 
     report = validate(
-        args.paths or None, run_verify=not args.no_run, timeout=args.timeout, workers=args.jobs
+        args.paths or None,
+        run_verify=not args.no_run,
+        timeout=args.timeout,
+        workers=args.jobs,
+        floor=args.floor,
     )
     for problem in report.problems:
         print(problem)
@@ -248,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--jobs", type=int, default=_default(validate, "workers"), help="snippets run at once"
+    )
+    p.add_argument(
+        "--floor",
+        type=float,
+        default=_default(validate, "floor"),
+        help="the share of questions that must be proven by running torch (0 to 1)",
     )
     p.set_defaults(func=_validate)
 

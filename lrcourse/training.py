@@ -335,7 +335,12 @@ class RangeTest:
             f"falls fastest near lr={self.steepest_lr:.2g}, bottoms out near "
             f"lr={self.min_loss_lr:.2g}, and beyond that {end}. The lowest point is already "
             f"too aggressive for a whole training run, so start one step of ten below it: "
-            f"lr ≈ {self.suggested_lr:.2g} (the steepest point is a second, bolder choice)."
+            f"lr ≈ {self.suggested_lr:.2g}. The steepest point is a second candidate: "
+            + (
+                "here it is the bolder of the two."
+                if self.steepest_lr > self.suggested_lr
+                else "here it is the more cautious of the two."
+            )
         )
 
 
