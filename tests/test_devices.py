@@ -132,7 +132,9 @@ AUDITED = {
     "03_param_groups": True,
     "04_parameter_specific": True,
     "05_schedulers": True,
+    "06_capstone": True,
     "07_test_yourself": False,
+    "08_at_scale": True,
 }
 
 
