@@ -134,7 +134,9 @@ def test_notebook_runs_with_solutions(path: Path, tmp_path: Path) -> None:
     os.environ["LRCOURSE_PROGRESS_DB"] = str(tmp_path / "progress.sqlite3")
     try:
         client = NotebookClient(
-            nb, timeout=300, kernel_name="python3",
+            nb,
+            timeout=300,
+            kernel_name="python3",
             resources={"metadata": {"path": str(path.parent)}},
         )
         client.execute()

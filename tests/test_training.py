@@ -67,8 +67,15 @@ def test_batch_scheduler_steps_every_batch() -> None:
     opt = torch.optim.SGD(model.parameters(), lr=1.0)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 / (step + 1))
     hist = training.train(
-        model, opt, (x, y), epochs=2, scheduler=sched, step_scheduler="batch",
-        batch_size=10, device="cpu", progress=False,
+        model,
+        opt,
+        (x, y),
+        epochs=2,
+        scheduler=sched,
+        step_scheduler="batch",
+        batch_size=10,
+        device="cpu",
+        progress=False,
     )
     assert hist.lrs() == pytest.approx([1 / (i + 1) for i in range(8)])
 
@@ -90,8 +97,9 @@ def test_plateau_scheduler_gets_the_epoch_loss() -> None:
     opt = torch.optim.SGD(model.parameters(), lr=0.0)  # the loss never improves
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=0, factor=0.5)
     opt.param_groups[0]["lr"] = 0.0
-    hist = training.train(model, opt, (x, y), epochs=3, scheduler=sched, device="cpu",
-                          progress=False)
+    hist = training.train(
+        model, opt, (x, y), epochs=3, scheduler=sched, device="cpu", progress=False
+    )
     assert hist.train_accuracy is None  # regression: no accuracy
     assert len(hist.epoch_loss) == 3
 
@@ -99,15 +107,22 @@ def test_plateau_scheduler_gets_the_epoch_loss() -> None:
 def test_train_rejects_unknown_step_mode(digits: data.Split) -> None:
     model = training.mlp(seed=0)
     with pytest.raises(ValueError):
-        training.train(model, torch.optim.SGD(model.parameters()), digits, epochs=1,
-                       step_scheduler="sometimes", progress=False)  # type: ignore[arg-type]
+        training.train(
+            model,
+            torch.optim.SGD(model.parameters()),
+            digits,
+            epochs=1,
+            step_scheduler="sometimes",
+            progress=False,
+        )  # type: ignore[arg-type]
 
 
 def test_sweep_starts_every_strategy_from_the_same_weights(digits: data.Split) -> None:
     same = training.lr_strategies([0.05])["lr=0.05"]
     strategies = {"a": same, "b": same}
-    runs = training.sweep(lambda: training.mlp(), strategies, digits, epochs=1, device="cpu",
-                          progress=False)
+    runs = training.sweep(
+        lambda: training.mlp(), strategies, digits, epochs=1, device="cpu", progress=False
+    )
     assert runs["a"].step_loss == runs["b"].step_loss
     assert runs["a"].label == "a"
 
@@ -117,8 +132,9 @@ def test_sweep_accepts_optimizer_scheduler_pairs(digits: data.Split) -> None:
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         return opt, torch.optim.lr_scheduler.StepLR(opt, 1, 0.1)
 
-    runs = training.sweep(lambda: training.mlp(), {"s": strategy}, digits, epochs=2,
-                          device="cpu", progress=False)
+    runs = training.sweep(
+        lambda: training.mlp(), {"s": strategy}, digits, epochs=2, device="cpu", progress=False
+    )
     assert runs["s"].lrs(per="epoch") == pytest.approx([0.1, 0.01])
 
 
@@ -162,5 +178,11 @@ def test_lr_range_test_suggestion_trains_well(digits: data.Split) -> None:
 def test_lr_range_test_validates_range(digits: data.Split) -> None:
     model = training.mlp(seed=0)
     with pytest.raises(ValueError):
-        training.lr_range_test(model, torch.optim.SGD(model.parameters()), digits,
-                               start_lr=1.0, end_lr=0.1, progress=False)
+        training.lr_range_test(
+            model,
+            torch.optim.SGD(model.parameters()),
+            digits,
+            start_lr=1.0,
+            end_lr=0.1,
+            progress=False,
+        )
