@@ -165,10 +165,15 @@ def bubblewrap_argv(env: dict[str, str], *, as_root: bool) -> list[str]:
             argv += ["--symlink", os.readlink(top), str(top)]
         elif top.is_dir():
             argv += ["--ro-bind", str(top), str(top)]
+    # the kernel file systems and the private /tmp first: a bind under /tmp (a checkout or a
+    # virtual environment there) must land inside the new /tmp, not be hidden by it
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp"]
     roots = _readonly_roots()
     # bubblewrap makes missing parent folders 0700, which an unprivileged uid cannot cross
+    mounted = {Path("/"), Path("/tmp"), Path("/proc"), Path("/dev")}
     parents = sorted(
-        {a for p in roots for a in p.parents if a != Path("/")}, key=lambda a: len(a.parts)
+        {a for p in roots for a in p.parents if a not in mounted}, key=lambda a: len(a.parts)
     )
     for parent in parents:
         argv += ["--perms", "0755", "--dir", str(parent)]
@@ -176,19 +181,7 @@ def bubblewrap_argv(env: dict[str, str], *, as_root: bool) -> list[str]:
         argv += ["--ro-bind", str(path), str(path)]
     for path in hidden_paths():
         argv += ["--tmpfs", str(path)]
-    argv += [
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--size",
-        str(TMP_BYTES),
-        "--perms",
-        "1777",
-        "--tmpfs",
-        "/tmp",
-        "--clearenv",
-    ]
+    argv += ["--clearenv"]
     for key, value in env.items():
         argv += ["--setenv", key, value]
     argv += ["--chdir", "/tmp"]

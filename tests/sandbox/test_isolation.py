@@ -129,3 +129,14 @@ def test_a_strict_job_cannot_touch_the_world_outside(strict: object, tmp_path: P
     assert target.read_text() == "untouched"
     assert not Path("/tmp/lrcourse-test-leak").exists()
     assert r.value["package_writable"] is False
+
+
+def test_a_checkout_under_tmp_stays_visible_inside_the_sandbox() -> None:
+    """The private /tmp is mounted before the read-only binds, so an interpreter or a package
+    that lives under /tmp (a CI checkout, say) is not hidden by it."""
+    from lrcourse.sandbox.isolation import bubblewrap_argv, worker_env
+
+    argv = bubblewrap_argv(worker_env("/tmp"), as_root=True)
+    tmpfs = argv.index("/tmp", argv.index("--tmpfs"))
+    binds = [i for i, a in enumerate(argv) if a == "--ro-bind"]
+    assert binds and tmpfs < min(binds)
