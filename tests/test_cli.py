@@ -77,19 +77,23 @@ def test_check_file_verdicts(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "Not attempted" in capsys.readouterr().out
 
 
+def record_one_answer(db: Path, *, correct: bool) -> None:
+    """A progress store holding one practice answer in the schedulers topic."""
+    attempt = Attempt(
+        subject="q",
+        kind="question",
+        topic="schedulers",
+        difficulty="easy",
+        mode="practice",
+        answer="a",
+        correct=correct,
+    )
+    ProgressStore(db).record(attempt)
+
+
 def test_progress_show_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "p.sqlite3"
-    ProgressStore(db).record(
-        Attempt(
-            subject="q",
-            kind="question",
-            topic="schedulers",
-            difficulty="easy",
-            mode="practice",
-            answer="a",
-            correct=True,
-        )
-    )
+    record_one_answer(db, correct=True)
     assert main(["progress", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "schedulers" in out and "convergence" in out
@@ -168,17 +172,7 @@ def test_progress_merge_builds_one_class_table(
 ) -> None:
     for learner, correct in (("ann", True), ("ben", False)):
         db = tmp_path / f"{learner}.sqlite3"
-        ProgressStore(db).record(
-            Attempt(
-                subject="q",
-                kind="question",
-                topic="schedulers",
-                difficulty="easy",
-                mode="practice",
-                answer="a",
-                correct=correct,
-            )
-        )
+        record_one_answer(db, correct=correct)
         assert (
             main(["progress", "--db", str(db), "--export", str(tmp_path / f"{learner}.csv")]) == 0
         )

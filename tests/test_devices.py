@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from lrcourse import devices
+from tests.notebook_runner import execute_notebook
 
 
 def test_pick_device_defaults_to_best_available(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,7 +66,6 @@ def test_configure_threads_is_small_and_applied() -> None:
 
 
 def test_available_cpus_respects_affinity() -> None:
-    import os
 
     assert 1 <= devices.available_cpus() <= len(os.sched_getaffinity(0))
 
@@ -145,7 +145,6 @@ def test_every_training_run_of_a_lesson_uses_the_picked_device(path: Path, tmp_p
     put on ``pick_device()``'s device by ``place`` (on a CPU-only machine too: an unplaced
     model is caught by the missing mark, not only by its device)."""
     import nbformat
-    from nbclient import NotebookClient
 
     if path.stem not in AUDITED:
         pytest.skip(f"{path.stem} has not opted in to the device audit (add it to AUDITED)")
@@ -153,22 +152,7 @@ def test_every_training_run_of_a_lesson_uses_the_picked_device(path: Path, tmp_p
     nb = nbformat.read(path, as_version=4)
     start = f"import lrcourse.devices\nlrcourse.devices.start_audit({str(log)!r})"
     nb.cells.insert(0, nbformat.v4.new_code_cell(start))
-    env_before = dict(os.environ)
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(NOTEBOOK_DIR.parent), os.environ.get("PYTHONPATH", "")) if p
-    )
-    os.environ["LRCOURSE_PROGRESS_DB"] = str(tmp_path / "progress.sqlite3")
-    try:
-        client = NotebookClient(
-            nb,
-            timeout=300,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-        )
-        client.execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(env_before)
+    execute_notebook(nb, path.parent, tmp_path / "progress.sqlite3")
     runs = devices.read_audit(log)
     if AUDITED[path.stem]:
         assert runs, f"{path.stem} trains, but no training run was recorded"

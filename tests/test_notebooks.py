@@ -8,12 +8,13 @@ checker rejects (or a lesson cell that raises) fails the test.
 from __future__ import annotations
 
 import ast
-import os
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from tests.notebook_runner import execute_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -122,27 +123,9 @@ def with_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_notebook_runs_with_solutions(path: Path, tmp_path: Path) -> None:
-    from nbclient import NotebookClient
 
     nb = with_solutions(_read(path))
-    env_before = dict(os.environ)
-    # The kernel inherits the environment: import lrcourse from this checkout, keep progress
-    # out of the user's store.
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
-    )
-    os.environ["LRCOURSE_PROGRESS_DB"] = str(tmp_path / "progress.sqlite3")
-    try:
-        client = NotebookClient(
-            nb,
-            timeout=300,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-        )
-        client.execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(env_before)
+    execute_notebook(nb, path.parent, tmp_path / "progress.sqlite3")
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             assert out.get("output_type") != "error", f"{out.get('ename')}: {out.get('evalue')}"
