@@ -502,6 +502,60 @@ def test_concurrent_writers_from_threads(db: Path) -> None:
     conn.close()
 
 
+def test_many_kernels_opening_a_fresh_file_at_once_all_write(tmp_path: Path) -> None:
+    """Switching a brand-new file to WAL from several connections at once makes SQLite answer
+    "database is locked" immediately (it would deadlock if it waited); that must be retried,
+    not turned into an in-memory fallback. Twenty fresh files raise the chance of the race."""
+    failures: list[str] = []
+    lock = threading.Lock()
+    for round_ in range(20):
+        db = tmp_path / f"round{round_}" / "progress.sqlite3"
+        start = threading.Barrier(6)
+
+        def first_write(w: int, db: Path = db, start: threading.Barrier = start) -> None:
+            start.wait()
+            with ProgressStore(db) as s, warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always")
+                if not s.record(att(f"k{w}")):
+                    with lock:
+                        failures.append(f"{db.parent.name}/k{w}: {[str(x.message) for x in seen]}")
+
+        threads = [threading.Thread(target=first_write, args=(w,)) for w in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with ProgressStore(db) as s:
+            assert len(s.attempts()) == 6 or failures
+    assert failures == []
+
+
+def test_contention_retry_retries_locked_and_gives_up_on_the_rest() -> None:
+    calls: list[int] = []
+    resets: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise sqlite3.OperationalError("database is locked")
+        return "written"
+
+    assert progress_store._with_contention_retry(flaky, 5.0, lambda: resets.append(1)) == "written"
+    assert len(calls) == 3 and len(resets) == 2
+
+    def broken() -> None:
+        raise sqlite3.OperationalError("no such table: attempts")
+
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        progress_store._with_contention_retry(broken, 5.0, lambda: None)
+
+    def always_locked() -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    with pytest.raises(sqlite3.OperationalError, match="locked"):  # the budget runs out
+        progress_store._with_contention_retry(always_locked, 0.05, lambda: None)
+
+
 # ---- export -----------------------------------------------------------------------------
 def _fill(store: ProgressStore) -> list[Attempt]:
     items = [

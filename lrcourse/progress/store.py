@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import sqlite3
 import threading
+import time
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from lrcourse.atomic_files import atomic_writer
 from lrcourse.progress.report import export_format, render_export
@@ -72,6 +74,41 @@ class ProgressStoreError(RuntimeError):
 
 class _NewerSchemaError(sqlite3.DatabaseError):
     """The file was written by a newer lrcourse (user_version > SCHEMA_VERSION)."""
+
+
+_T = TypeVar("_T")
+
+
+def _is_contention(exc: BaseException) -> bool:
+    """SQLite's "database is locked/busy": another connection holds a lock we need."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _with_contention_retry(
+    action: Callable[[], _T], budget: float, reset: Callable[[], None]
+) -> _T:
+    """Run ``action``, retrying for up to ``budget`` seconds while SQLite reports contention.
+
+    The busy timeout covers ordinary waiting, but SQLite returns "database is locked" at once,
+    without waiting, when waiting could deadlock: two connections that switch a brand-new file
+    to WAL at the same moment, or a reader that must upgrade to a writer. Those cases clear as
+    soon as the other connection finishes, so a short jittered backoff is enough. ``reset``
+    runs before each retry (it closes the half-configured connection).
+    """
+    deadline = time.monotonic() + budget
+    delay = 0.005
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            if not _is_contention(exc) or time.monotonic() + delay > deadline:
+                raise
+            reset()
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.25)
 
 
 def default_path() -> Path:
@@ -251,9 +288,13 @@ class ProgressStore:
             return False
         with self._lock:
             rows = [*(_row(a) for a in self._pending), row]
-            try:
+
+            def write() -> None:
                 with _write_transaction(self._open()) as conn:
                     conn.executemany(_INSERT, rows)
+
+            try:
+                _with_contention_retry(write, self.busy_timeout, self.close)
             except Exception as exc:
                 self.close()
                 self._pending.append(attempt)
@@ -272,9 +313,13 @@ class ProgressStore:
             self._pending.clear()
             if not self.path.exists():
                 return
-            try:
+
+            def wipe() -> None:
                 with _write_transaction(self._open()) as conn:
                     conn.execute("DELETE FROM attempts")
+
+            try:
+                _with_contention_retry(wipe, self.busy_timeout, self.close)
             except Exception as exc:
                 self.close()
                 raise ProgressStoreError(
@@ -288,7 +333,9 @@ class ProgressStore:
         if not self.path.exists():
             return []
         try:
-            return self._open().execute(sql, params).fetchall()
+            return _with_contention_retry(
+                lambda: self._open().execute(sql, params).fetchall(), self.busy_timeout, self.close
+            )
         except Exception as first:
             self.close()
             try:
