@@ -71,6 +71,10 @@ class Arena:
     batch_size: int
     seeds: tuple[int, ...] = (0, 1, 2)
     device: torch.device | str | None = None
+    _boards: dict[tuple[tuple[str, Strategy], ...], list[Score]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    """Each ``leaderboard`` this arena has computed, by its (label, strategy) pairs."""
 
     @property
     def steps_per_epoch(self) -> int:
@@ -134,9 +138,25 @@ class Arena:
         )
 
     def leaderboard(self, strategies: Mapping[str, Strategy]) -> list[Score]:
-        """Scores of several strategies, best mean first."""
-        scores = [self.score(s, label) for label, s in strategies.items()]
-        return sorted(scores, key=lambda s: s.mean, reverse=True)
+        """Scores of several strategies, best mean first.
+
+        The arena remembers each leaderboard it has computed, keyed by the (label, strategy
+        object) pairs: asking again for the same strategies (``judge`` after the lesson has
+        printed the leaderboard) returns the scores already printed instead of training every
+        strategy on every seed a second time. A redefined strategy is a new object, so it is
+        run again; a new ``Arena`` starts with no memory.
+        """
+        key = tuple(strategies.items())
+        try:
+            known = self._boards.get(key)
+        except TypeError:  # an unhashable callable: nothing to remember it by
+            known, key = None, ()
+        if known is None:
+            scores = [self.score(s, label) for label, s in strategies.items()]
+            known = sorted(scores, key=lambda s: s.mean, reverse=True)
+            if key:
+                self._boards[key] = known
+        return list(known)
 
 
 def table(scores: Sequence[Score]) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -231,17 +231,9 @@ def _links(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
-    from lrcourse.autograde.options import GradeOptions
-    from lrcourse.sandbox.isolation import MODES
-    from lrcourse.sandbox.limits import DEFAULT_TIMEOUT
+def _validate_options(p: argparse.ArgumentParser) -> None:
     from lrcourse.validate import validate
 
-    parser = argparse.ArgumentParser(prog="lrcourse", description=SUMMARY)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("validate", help="check the question bank and run its verify snippets")
     p.add_argument("paths", nargs="*", help="quiz files or folders (default: the course bank)")
     p.add_argument("--no-run", action="store_true", help="check the schema only")
     p.add_argument(
@@ -261,7 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_validate)
 
-    p = sub.add_parser("check", help="check an exercise solution file")
+
+def _check_options(p: argparse.ArgumentParser) -> None:
+    from lrcourse.sandbox.isolation import MODES
+    from lrcourse.sandbox.limits import DEFAULT_TIMEOUT
+
     p.add_argument("exercise", nargs="?", help="exercise id, e.g. two-lr-groups")
     p.add_argument("file", nargs="?", type=Path, help="the learner's .py file")
     p.add_argument("--list", action="store_true", help="list the exercises")
@@ -280,8 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_check)
 
+
+def _grade_options(p: argparse.ArgumentParser) -> None:
+    from lrcourse.autograde.options import GradeOptions
+
     defaults = GradeOptions()
-    p = sub.add_parser("grade", help="grade a folder of student notebooks")
     p.add_argument("folder", type=Path, help="FOLDER/<student>.ipynb or FOLDER/<student>/*.ipynb")
     p.add_argument(
         "--out",
@@ -324,7 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_grade)
 
-    p = sub.add_parser("precheck", help="grade your own notebook the way the grader will")
+
+def _precheck_options(p: argparse.ArgumentParser) -> None:
+    from lrcourse.sandbox.isolation import MODES
+
     p.add_argument("notebook", type=Path, help="your .ipynb")
     p.add_argument("--assignment", default="lr-strategy", help="assignment name or file")
     p.add_argument(
@@ -335,12 +337,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_precheck)
 
-    p = sub.add_parser("merge", help="combine the output folders of several grading shards")
+
+def _merge_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("out", type=Path, help="the combined output folder")
     p.add_argument("shards", nargs="+", type=Path, help="the shards' output folders")
     p.set_defaults(func=_merge)
 
-    p = sub.add_parser("progress", help="show, export or merge per-topic mastery")
+
+def _progress_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="progress store (default: $LRCOURSE_PROGRESS_DB or the user's)")
     p.add_argument("--export", help="write every attempt to this .csv or .json file")
     p.add_argument("--format", choices=("csv", "json"), help="export format (default: suffix)")
@@ -353,9 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="with --merge: also write the class table as CSV")
     p.set_defaults(func=_progress)
 
+
+def _links_options(p: argparse.ArgumentParser) -> None:
     from lrcourse.classroom_links import classroom_links
 
-    p = sub.add_parser("links", help="Binder badge and link, and the nbgitpuller link")
     p.add_argument("repository", help="the course's git repository URL")
     p.add_argument("--branch", default=_default(classroom_links, "branch"))
     p.add_argument(
@@ -363,12 +368,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--hub", help="your JupyterHub's URL, for the nbgitpuller link")
     p.set_defaults(func=_links)
+
+
+_SUBCOMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], str]] = {
+    "validate": (_validate_options, "check the question bank and run its verify snippets"),
+    "check": (_check_options, "check an exercise solution file"),
+    "grade": (_grade_options, "grade a folder of student notebooks"),
+    "precheck": (_precheck_options, "grade your own notebook the way the grader will"),
+    "merge": (_merge_options, "combine the output folders of several grading shards"),
+    "progress": (_progress_options, "show, export or merge per-topic mastery"),
+    "links": (_links_options, "Binder badge and link, and the nbgitpuller link"),
+}
+"""Each subcommand: the function that adds its options (importing what their defaults need)
+and its one-line help."""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of every subcommand.
+
+    With ``command``, only that subcommand gets its options: the others are still listed, so
+    ``lrcourse --help`` and the error for an unknown command do not change, but their
+    options, whose defaults are read from the sandbox, the grader or the validator, are not
+    built. ``main`` passes the subcommand it was given, so ``lrcourse progress`` (a lesson
+    cell) imports none of those modules.
+    """
+    parser = argparse.ArgumentParser(prog="lrcourse", description=SUMMARY)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (add_options, help_text) in _SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        if command is None or command == name:
+            add_options(p)
     return parser
+
+
+def _subcommand(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (its first word that is not an option), if any."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in _SUBCOMMANDS else None
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (argparse usage errors exit 2)."""
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_subcommand(words)).parse_args(words)
     return int(args.func(args))
 
 

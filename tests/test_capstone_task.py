@@ -105,6 +105,32 @@ def test_table_lists_each_strategy() -> None:
     assert lines[1].startswith("a ") or lines[1].startswith("b ")
 
 
+def test_leaderboard_is_computed_once_per_arena_and_set_of_strategies() -> None:
+    """judge after a printed leaderboard reuses its scores; a new strategy object runs again."""
+    arena = Arena(make_model, toy_task(), epochs=4, batch_size=16, seeds=(0, 1), device="cpu")
+    calls: list[str] = []
+
+    def counted(lr: float) -> Callable[[nn.Module, Fit], object]:
+        inner = sgd(lr)
+
+        def strategy(model: nn.Module, fit: Fit) -> None:
+            calls.append(f"{lr:g}")
+            inner(model, fit)
+
+        return strategy
+
+    given = {"a": counted(0.5), "b": counted(1e-5)}
+    first = arena.leaderboard(given)
+    assert len(calls) == 4  # two strategies, two seeds
+    assert arena.leaderboard(given) == first and len(calls) == 4
+    assert judge(counted(0.5), given, arena).status == "incorrect"  # ties with "a": not better
+    assert len(calls) == 6  # only the learner's strategy ran, on both seeds
+    assert arena.leaderboard({"a": counted(0.5), "b": given["b"]}) == first  # same scores ...
+    assert len(calls) == 10  # ... but "a" is a new object, so the board is computed again
+    fresh = Arena(make_model, toy_task(), epochs=4, batch_size=16, seeds=(0, 1), device="cpu")
+    assert fresh.leaderboard(given) == first and len(calls) == 14
+
+
 # ---- the capstone notebook's open task is solvable --------------------------------------------
 @pytest.mark.slow
 def test_capstone_reference_solution_passes_and_starter_does_not() -> None:
