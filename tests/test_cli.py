@@ -148,7 +148,7 @@ def test_grade_merge_and_precheck(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["precheck", str(root / "ann.ipynb")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert any(line.startswith("step-decay") and "correct" in line for line in lines)
-    assert lines[-1] == "score 1 / 37"
+    assert lines[-1] == "score 1 / 43"
 
 
 def test_grade_refuses_a_bad_shard_and_a_bad_assignment(

@@ -34,6 +34,6 @@ def test_each_lesson_holds_the_exercises_the_outline_gives_it() -> None:
 
 def test_the_catalog_and_the_bank_follow_the_outline() -> None:
     assert [e.id for e in list_exercises()] == list(exercise_order())
-    assert len(exercise_order()) == 11
+    assert len(exercise_order()) == 13
     topics = {q.topic for q in load_bank().questions}
     assert topics <= set(topic_order())

@@ -125,6 +125,28 @@ def build_scheduled_optimizer(spec: Spec) -> torch.optim.SGD:
     return torch.optim.SGD(groups, lr=float(spec["lrs"][0]), momentum=float(spec["momentum"]))
 
 
+def sgd_with_step_lr(
+    model: nn.Module, spec: Spec
+) -> tuple[torch.optim.SGD, torch.optim.lr_scheduler.StepLR]:
+    """SGD (``spec["lr"]``, momentum 0.9) over ``model`` and a StepLR that multiplies the lr by
+    ``spec["gamma"]`` at every ``scheduler.step()``: what the loop exercises hand the learner."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=float(spec["lr"]), momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=float(spec["gamma"]))
+    return optimizer, scheduler
+
+
+def build_grad_scaler(spec: Spec) -> torch.amp.GradScaler:
+    """A CPU ``GradScaler`` starting at ``spec["init_scale"]`` that never grows during a check
+    (growth would add nothing to test and hide a halving)."""
+    return torch.amp.GradScaler("cpu", init_scale=float(spec["init_scale"]), growth_interval=10**6)
+
+
+def loss_factor(spec: Spec, step: int) -> float:
+    """What the mixed-precision check multiplies step ``step``'s loss by: ``inf`` on the step
+    ``spec["overflow"]`` (an overflow the scaler must skip), else ``spec["factors"][step]``."""
+    return float("inf") if step == int(spec["overflow"]) else float(spec["factors"][step])
+
+
 def flat_parameters(model: nn.Module) -> list[list[float]]:
     """Every parameter of ``model`` (in ``parameters()`` order) as a flat list of floats."""
     return [p.detach().reshape(-1).tolist() for p in model.parameters()]

@@ -66,6 +66,34 @@ KNOWN_ERRORS: tuple[tuple[str, str, str], ...] = (
         "lesson 5, *Warmup*",
     ),
     (
+        "unscale_() is being called after step()",
+        "`scaler.update()` did not run after the previous `scaler.step(optimizer)`: each "
+        "iteration must end the scaler's cycle with `update()`",
+        "lesson 8, *Mixed precision: skipped steps and a scheduler that does not notice*",
+    ),
+    (
+        "unscale_() has already been called on this optimizer since the last update()",
+        "`scaler.unscale_(optimizer)` ran twice in one iteration, or `scaler.update()` did not "
+        "run after the previous step",
+        "lesson 8, *Mixed precision: skipped steps and a scheduler that does not notice*",
+    ),
+    (
+        "step() has already been called since the last update()",
+        "`scaler.update()` did not run after the previous `scaler.step(optimizer)`",
+        "lesson 8, *Mixed precision: skipped steps and a scheduler that does not notice*",
+    ),
+    (
+        "did not use scaler.scale(loss or outputs)",
+        "The loss never went through `scaler.scale(...)` before `backward()`",
+        "lesson 8, *Mixed precision: skipped steps and a scheduler that does not notice*",
+    ),
+    (
+        "No inf checks were recorded prior to update",
+        "`scaler.update()` ran without a `scaler.step(optimizer)` before it: the update went "
+        "around the scaler",
+        "lesson 8, *Mixed precision: skipped steps and a scheduler that does not notice*",
+    ),
+    (
         "lr_lambdas, but got",
         "LambdaLR got a list of functions whose length is not the number of param groups",
         "lesson 4, *A schedule per group: `LambdaLR` with a list*",

@@ -8,6 +8,7 @@ and parameters are named by their index in ``model.parameters()``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,6 +93,20 @@ class LrTrace:
         self._handle.remove()
 
 
+def count_calls(obj: Any, method: str) -> list[int]:
+    """Wrap ``obj.method`` (on the instance) so that every call adds one to the returned
+    one-element counter."""
+    counter = [0]
+    inner = getattr(obj, method)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        counter[0] += 1
+        return inner(*args, **kwargs)
+
+    setattr(obj, method, counted)
+    return counter
+
+
 def drive_scheduler(
     optimizer: torch.optim.Optimizer, scheduler: Any, units: int, steps_per_unit: int
 ) -> dict[str, Any]:
@@ -129,6 +144,12 @@ def _grads_clear(params: list[nn.Parameter]) -> bool:
     return all(p.grad is None or not bool(p.grad.any()) for p in params)
 
 
+def grad_norm(params: list[nn.Parameter]) -> float:
+    """Total 2-norm of the parameters' gradients (a missing gradient counts as zero)."""
+    total = sum(float(p.grad.detach().double().pow(2).sum()) for p in params if p.grad is not None)
+    return math.sqrt(total)
+
+
 class LoggedBatches:
     """An iterable of batches that logs each batch it hands out (re-iterable per epoch)."""
 
@@ -143,16 +164,27 @@ class LoggedBatches:
     def __len__(self) -> int:
         return len(self._data)
 
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        item = self._data[index]  # a slice or a bad index fails as a list would
+        self._log.add("batch", index=index if type(index) is int else -1)
+        return item
+
 
 def instrument_loop(
     model: nn.Module, loss_fn: Any, optimizer: torch.optim.Optimizer, scheduler: Any, log: CallLog
 ) -> Any:
-    """Attach logging hooks; return the wrapped loss function to hand to the learner."""
+    """Attach logging hooks; return the wrapped loss function to hand to the learner.
+
+    Every ``step`` event carries the group lrs, whether the gradients are all clear, and their
+    total norm (what the step is about to apply)."""
     params = list(model.parameters())
     model.register_forward_pre_hook(lambda m, a: log.add("forward"))
     optimizer.register_step_pre_hook(
         lambda o, a, k: log.add(
-            "step", lrs=[plain(g["lr"]) for g in o.param_groups], clear=_grads_clear(params)
+            "step",
+            lrs=[plain(g["lr"]) for g in o.param_groups],
+            clear=_grads_clear(params),
+            grad_norm=grad_norm(params),
         )
     )
     inner_step = scheduler.step

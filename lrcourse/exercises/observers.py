@@ -17,14 +17,19 @@ from torch import nn
 from lrcourse.exercises.fixtures import (
     Spec,
     build_batches,
+    build_grad_scaler,
     build_model,
     build_scheduled_optimizer,
     custom_problem_trajectory,
     flat_parameters,
+    loss_factor,
+    sgd_with_step_lr,
 )
 from lrcourse.exercises.observe import (
     CallLog,
     LoggedBatches,
+    LrTrace,
+    count_calls,
     describe_optimizer,
     drive_scheduler,
     instrument_loop,
@@ -102,12 +107,54 @@ def _warmup_cosine(make_scheduler: Any, spec: Spec) -> dict[str, Any]:
 def _training_loop(fit: Any, spec: Spec) -> dict[str, Any]:
     model = build_model(spec)
     data = build_batches(spec, model)
-    optimizer = torch.optim.SGD(model.parameters(), lr=float(spec["lr"]), momentum=0.9)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=float(spec["gamma"]))
+    optimizer, scheduler = sgd_with_step_lr(model, spec)
     log = CallLog()
     loss_fn = instrument_loop(model, nn.MSELoss(), optimizer, scheduler, log)
     fit(model, LoggedBatches(data, log), loss_fn, optimizer, scheduler, int(spec["epochs"]))
     return {"events": log.events, "final": flat_parameters(model)}
+
+
+@observer("accumulation-loop")
+def _accumulation_loop(train_accumulated: Any, spec: Spec) -> dict[str, Any]:
+    model = build_model(spec)
+    data = build_batches(spec, model)
+    optimizer, scheduler = sgd_with_step_lr(model, spec)
+    log = CallLog()
+    loss_fn = instrument_loop(model, nn.MSELoss(), optimizer, scheduler, log)
+    batches = LoggedBatches(data, log)
+    train_accumulated(model, loss_fn, optimizer, scheduler, batches, int(spec["accum"]))
+    return {"events": log.events, "final": flat_parameters(model)}
+
+
+@observer("amp-clip-step")
+def _amp_clip_step(amp_step: Any, spec: Spec) -> dict[str, Any]:
+    """One call of ``amp_step`` per batch; after each: what it returned, the parameters, the
+    loss scale, the lrs of the optimizer steps it took and how often it stepped the scheduler."""
+    model = build_model(spec)
+    data = build_batches(spec, model)
+    optimizer, scheduler = sgd_with_step_lr(model, spec)
+    scaler = build_grad_scaler(spec)
+    trace = LrTrace(optimizer)
+    scheduler_calls = count_calls(scheduler, "step")
+    calls: list[dict[str, Any]] = []
+    try:
+        for index, (x, y) in enumerate(data):
+            optimizer.zero_grad()
+            loss = nn.functional.mse_loss(model(x), y) * loss_factor(spec, index)
+            steps_before, scheds_before = len(trace.steps), scheduler_calls[0]
+            result = amp_step(model, loss, optimizer, scheduler, scaler, float(spec["max_norm"]))
+            calls.append(
+                {
+                    "returned": "none" if result is None else _number(result),
+                    "params": flat_parameters(model),
+                    "scale": _number(scaler.get_scale()),
+                    "step_lrs": trace.steps[steps_before:],
+                    "scheduler_steps": scheduler_calls[0] - scheds_before,
+                }
+            )
+    finally:
+        trace.close()
+    return {"calls": calls}
 
 
 @observer("momentum-sgd")

@@ -25,8 +25,8 @@ def test_content_files_load(exercise_id: str) -> None:
     assert content.entry_point in content.starter and content.entry_point in content.solution
 
 
-def test_eleven_exercises_ship() -> None:
-    assert len(content_ids()) == 11
+def test_thirteen_exercises_ship() -> None:
+    assert len(content_ids()) == 13
 
 
 @pytest.mark.parametrize(

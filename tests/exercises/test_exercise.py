@@ -23,7 +23,7 @@ def fresh(exercise_id: str) -> Exercise:
 def test_list_is_in_course_order_with_ids_and_titles() -> None:
     exs = list_exercises()
     assert [e.id for e in exs][:3] == ["lr-range-test", "two-lr-groups", "freeze-backbone"]
-    assert len(exs) == 11 and all(e.title for e in exs)
+    assert len(exs) == 13 and all(e.title for e in exs)
 
 
 def test_hint_ladder_advances_and_can_be_addressed() -> None:

@@ -57,6 +57,12 @@ def judge(exercise_id: str, draw: Callable[[random.Random], Spec]) -> Callable[[
 
 def load_all() -> dict[str, Judge]:
     """Import every family module so that their judges register; return the registry."""
-    from lrcourse.exercises.judges import loops, optimizer, param_groups, schedules  # noqa: F401
+    from lrcourse.exercises.judges import (  # noqa: F401
+        at_scale,
+        loops,
+        optimizer,
+        param_groups,
+        schedules,
+    )
 
     return JUDGES

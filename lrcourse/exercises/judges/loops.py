@@ -7,7 +7,13 @@ import random
 import torch
 from torch import nn
 
-from lrcourse.exercises.fixtures import Spec, build_batches, build_model, flat_parameters
+from lrcourse.exercises.fixtures import (
+    Spec,
+    build_batches,
+    build_model,
+    flat_parameters,
+    sgd_with_step_lr,
+)
 from lrcourse.exercises.judges import Context, judge
 from lrcourse.exercises.judges.common import (
     STEP_ORDER_WARNING,
@@ -35,8 +41,7 @@ def _draw_loop(rng: random.Random) -> Spec:
 def _reference_fit(spec: Spec) -> list[list[float]]:
     model = build_model(spec)
     data = build_batches(spec, model)
-    optimizer = torch.optim.SGD(model.parameters(), lr=float(spec["lr"]), momentum=0.9)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=float(spec["gamma"]))
+    optimizer, scheduler = sgd_with_step_lr(model, spec)
     for _ in range(int(spec["epochs"])):
         for x, y in data:
             optimizer.zero_grad()

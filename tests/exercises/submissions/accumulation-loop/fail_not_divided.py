@@ -1,0 +1,8 @@
+# expect: Each micro-batch's loss is not divided by `accum`
+def train_accumulated(model, loss_fn, optimizer, scheduler, micro_batches, accum):
+    for i, (x, y) in enumerate(micro_batches):
+        loss_fn(model(x), y).backward()
+        if (i + 1) % accum == 0:
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()

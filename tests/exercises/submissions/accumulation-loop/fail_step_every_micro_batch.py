@@ -1,0 +1,8 @@
+# expect: runs after every micro-batch
+def train_accumulated(model, loss_fn, optimizer, scheduler, micro_batches, accum):
+    for i, (x, y) in enumerate(micro_batches):
+        optimizer.zero_grad()
+        (loss_fn(model(x), y) / accum).backward()
+        optimizer.step()
+        if (i + 1) % accum == 0:
+            scheduler.step()

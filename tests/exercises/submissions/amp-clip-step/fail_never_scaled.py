@@ -1,0 +1,12 @@
+# expect: never went through `scaler.scale(...)`
+import torch
+
+
+def amp_step(model, loss, optimizer, scheduler, scaler, max_norm):
+    loss.backward()
+    scaler.unscale_(optimizer)
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    scheduler.step()
+    return norm
