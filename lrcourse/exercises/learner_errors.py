@@ -94,6 +94,12 @@ KNOWN_ERRORS: tuple[tuple[str, str, str], ...] = (
         "lesson 8, *Mixed precision: skipped steps and a scheduler that does not notice*",
     ),
     (
+        "is non-finite, so it cannot be clipped",
+        "`clip_grad_norm_(..., error_if_nonfinite=True)` raises on the overflowing step that the "
+        "scaler would have skipped: leave the flag off and let `scaler.step` skip it",
+        "lesson 8, *Mixed precision: skipped steps and a scheduler that does not notice*",
+    ),
+    (
         "lr_lambdas, but got",
         "LambdaLR got a list of functions whose length is not the number of param groups",
         "lesson 4, *A schedule per group: `LambdaLR` with a list*",

@@ -43,6 +43,11 @@ def matches(want: Trace, got: Trace, scales: Sequence[float]) -> bool:
     return len(want) == len(got) and first_divergence(want, got, scales) is None
 
 
+def times(count: int) -> str:
+    """``once``, ``twice``, ``3 times``: a call count for people."""
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+
+
 def lr(value: float) -> str:
     """An lr for people: 6 significant digits."""
     return f"{value:.6g}"

@@ -23,7 +23,7 @@ from lrcourse.exercises.judges.common import STEP_ORDER_WARNING, parameter_names
 from lrcourse.exercises.observations import Observed, same_values
 from lrcourse.exercises.observe import grad_norm
 from lrcourse.exercises.outcomes import Incorrect, NotAttempted
-from lrcourse.exercises.traces import lr
+from lrcourse.exercises.traces import lr, times
 
 
 def _relatively_close(got: float, want: float, rtol: float = 1e-4) -> bool:
@@ -48,7 +48,8 @@ def _order_warning(context: Context) -> str:
 
 # ---- accumulation-loop -------------------------------------------------------------------
 def _draw_accumulation(rng: random.Random) -> Spec:
-    accum, steps = rng.randint(2, 4), rng.randint(3, 4)
+    accum = rng.randint(2, 4)
+    steps = rng.choice([n for n in (3, 4, 5) if n != accum])  # keeps 1/accum and 1/steps apart
     return {
         "model": "backbone-head",
         "seed": rng.randrange(2**31),
@@ -115,6 +116,20 @@ def accumulation_loop(spec: Spec, observed: Observed, context: Context) -> str:
                 "step is as large as "
                 f"{accum} steps at once.",
             )
+        if _relatively_close(ratio, accum / micro, 1e-3):
+            raise Incorrect(
+                "Each micro-batch's loss is divided by the number of all micro-batches",
+                f"The gradient at the first optimizer step is {accum}/{micro} of the gradient of "
+                f"the mean loss over its {accum} micro-batches: a step averages over its own "
+                f"group of {accum}, not over the whole list.",
+            )
+        if _relatively_close(ratio, 1 / accum, 1e-3):
+            raise Incorrect(
+                "The accumulated gradient is divided by `accum` once too often",
+                f"At the first optimizer step it is 1/{accum} of the gradient of the mean loss "
+                f"over its {accum} micro-batches: dividing each micro-batch's loss by `accum` "
+                "already gives the mean, so a second division shrinks every step.",
+            )
         raise Incorrect(
             "The accumulated gradient is not the gradient of the mean loss",
             f"At the first optimizer step its norm is {ratio:.4g}× the norm of the gradient of "
@@ -147,7 +162,7 @@ def _judge_step_placement(
     losses = names.count("loss")
     if losses != micro:
         raise Incorrect(
-            f"`loss_fn` ran {losses} times for {micro} micro-batches",
+            f"`loss_fn` ran {times(losses)} for {micro} micro-batches",
             "Every micro-batch needs one forward pass and one loss, each used once.",
         )
     pending = 0  # losses computed since the last backward
@@ -166,7 +181,7 @@ def _judge_step_placement(
             pending = 0
     if backwards != micro:
         raise Incorrect(
-            f"`backward()` ran {backwards} times for {micro} micro-batches",
+            f"`backward()` ran {times(backwards)} for {micro} micro-batches",
             "Every micro-batch needs one `backward()`.",
         )
     want = [accum * (k + 1) for k in range(steps)]
@@ -175,7 +190,7 @@ def _judge_step_placement(
     if len(after) == micro:
         raise Incorrect(
             "`optimizer.step()` runs after every micro-batch: nothing is accumulated",
-            f"It ran {micro} times; with accum={accum} the gradients of {accum} micro-batches "
+            f"It ran {times(micro)}; with accum={accum} the gradients of {accum} micro-batches "
             f"should add up before each step ({steps} steps in all).",
         )
     if after[0] < accum and len(after) == steps:
@@ -187,7 +202,7 @@ def _judge_step_placement(
             [f"steps after micro-batches {after}", f"expected after {want}"],
         )
     raise Incorrect(
-        f"`optimizer.step()` ran {len(after)} times; expected {steps}, one after every {accum} "
+        f"`optimizer.step()` ran {times(len(after))}; expected {steps}, one after every {accum} "
         "micro-batches",
         "",
         [f"steps after micro-batches {after[:8]}", f"expected after {want}"],
@@ -235,12 +250,12 @@ def _judge_scheduler(
     if scheds == micro:
         raise Incorrect(
             "The scheduler is stepped once per micro-batch, not once per optimizer step",
-            f"It ran {scheds} times for {steps} optimizer steps, so the schedule runs "
+            f"It ran {times(scheds)} for {steps} optimizer steps, so the schedule runs "
             f"{micro // steps}× too fast.",
         )
     if scheds != steps:
         raise Incorrect(
-            f"`scheduler.step()` ran {scheds} times; expected once per optimizer step ({steps})"
+            f"`scheduler.step()` ran {times(scheds)}; expected once per optimizer step ({steps})"
         )
     if names.index("sched") < names.index("step"):
         first = next(e for e in events if e["event"].text() == "step")["lrs"].items()

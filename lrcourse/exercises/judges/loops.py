@@ -23,7 +23,7 @@ from lrcourse.exercises.judges.common import (
 )
 from lrcourse.exercises.observations import Observed, same_values
 from lrcourse.exercises.outcomes import Incorrect, NotAttempted
-from lrcourse.exercises.traces import close, lr
+from lrcourse.exercises.traces import close, lr, times
 
 
 def _draw_loop(rng: random.Random) -> Spec:
@@ -86,7 +86,7 @@ def _diagnose_calls(
         raise Incorrect("`optimizer.step()` is never called", "The parameters never change.")
     if len(steps) != epochs * count:
         raise Incorrect(
-            f"`optimizer.step()` ran {len(steps)} times; expected {epochs * count}",
+            f"`optimizer.step()` ran {times(len(steps))}; expected {epochs * count}",
             f"One step per batch: {epochs} epochs × {count} batches.",
         )
     if not all(backwards[1:]):
@@ -108,11 +108,11 @@ def _diagnose_calls(
     if scheds == epochs * count and count > 1:
         raise Incorrect(
             "The scheduler is stepped once per batch instead of once per epoch",
-            f"It ran {scheds} times for {epochs} epochs.",
+            f"It ran {times(scheds)} for {epochs} epochs.",
         )
     if scheds != epochs:
         raise Incorrect(
-            f"`scheduler.step()` ran {scheds} times; expected once per epoch ({epochs})"
+            f"`scheduler.step()` ran {times(scheds)}; expected once per epoch ({epochs})"
         )
     if names.index("sched") < names.index("step"):
         warned = context.warned(STEP_ORDER_WARNING)

@@ -1,4 +1,4 @@
-# expect: is not the gradient of the mean loss
+# expect: divided by the number of all micro-batches
 def train_accumulated(model, loss_fn, optimizer, scheduler, micro_batches, accum):
     for i, (x, y) in enumerate(micro_batches):
         (loss_fn(model(x), y) / len(micro_batches)).backward()
