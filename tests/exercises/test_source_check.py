@@ -57,7 +57,7 @@ def test_check_file_infinite_loop_times_out(tmp_path: Path) -> None:
     start = time.monotonic()
     fb = check_file("step-decay", path, timeout=4)
     assert fb.status == "timeout"
-    assert time.monotonic() - start < 12
+    assert time.monotonic() - start < 25  # the 4 s limit plus a sandbox start on a busy machine
 
 
 def test_check_file_hard_exit_is_an_error(tmp_path: Path) -> None:
