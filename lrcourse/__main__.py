@@ -1,7 +1,5 @@
 """``python -m lrcourse`` runs the command-line interface."""
 
-import sys
+from lrcourse.cli import run
 
-from lrcourse.cli import main
-
-sys.exit(main())
+run()

@@ -49,3 +49,24 @@ def test_top_level_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str
         build_parser("progress").parse_args(["--help"])
     out = capsys.readouterr().out
     assert all(name in out for name in _SUBCOMMANDS)
+
+
+def test_python_m_lrcourse_flushes_its_output_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    """``run`` ends the process without the interpreter's teardown: output and code survive."""
+    db = str(tmp_path / "p.sqlite3")
+    done = subprocess.run(
+        [sys.executable, "-m", "lrcourse", "progress", "--db", db],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0 and f"progress store: {db}" in done.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "lrcourse", "check", "no-such-exercise", str(tmp_path / "x.py")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert bad.returncode == 2 and "no such file" in bad.stderr

@@ -17,21 +17,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import lrcourse
 from lrcourse.autograde.assignment import Assignment
 from lrcourse.autograde.journal import ItemResult, Journal
 from lrcourse.autograde.options import GradeOptions
 from lrcourse.autograde.submissions import Submission, find_submissions, read_submission
-from lrcourse.exercises import exercise, list_exercises
-from lrcourse.exercises.source_check import PlannedCheck, plan_check
 from lrcourse.feedback import Feedback
 from lrcourse.sandbox import ChildResult, WorkerPool, available_cpus, plan
 from lrcourse.sandbox.isolation import IsolationPlan, hidden_paths
 
+if TYPE_CHECKING:
+    from lrcourse.exercises.source_check import PlannedCheck
+
 MISSING = "missing"
 UNREADABLE = "unreadable"
 PROBE_TARGET = "lrcourse.sandbox.probe:facts"
+JOB_MODULE = "lrcourse.exercises.runner"
+"""The module of the exercise jobs' target (``lrcourse.exercises.runner.TARGET``), named here
+so that the workers can start preloading it before this process imports torch."""
 
 
 class SelfTestError(RuntimeError):
@@ -124,6 +129,9 @@ def _self_test(
     exercise_ids: Sequence[str],
     timeout: float,
 ) -> None:
+    from lrcourse.exercises import exercise
+    from lrcourse.exercises.source_check import plan_check
+
     secret_paths = [str(folder), str(out)] + [str(p) for p in hidden_paths()]
     probe = pool.run([(PROBE_TARGET, {"paths": secret_paths})], timeout=timeout)[0]
     if probe.status != "ok" or not isinstance(probe.value, dict):
@@ -176,6 +184,31 @@ def _item_from_feedback(
     )
 
 
+def _refuse_unknown(exercise_ids: Sequence[str]) -> None:
+    """Raise UnknownExerciseError for an id no exercise content file defines, before anything
+    starts (the full look-up, which loads the judges and torch, comes once the workers are
+    warming up)."""
+    from lrcourse.exercises.content import content_ids
+
+    known = set(content_ids())
+    for ex_id in exercise_ids:
+        if ex_id not in known:
+            from lrcourse.exercises import exercise
+
+            exercise(ex_id)  # raises UnknownExerciseError with the list of valid ids
+
+
+def _warm_verdicts() -> None:
+    """Import now what the first verdict's optimizer would import lazily (``torch._dynamo``,
+    about a second), while the sandbox workers are still starting."""
+    import importlib
+
+    from lrcourse import warmup
+
+    for name in warmup.MODULES:
+        importlib.import_module(name)
+
+
 def grade_folder(
     folder: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -198,12 +231,10 @@ def grade_folder(
         raise NotADirectoryError(f"not a folder of submissions: {root}")
     out_dir = check_output_folder(out)
     if assignment is not None:
-        wanted, questions = assignment.exercises, assignment.questions
+        wanted, questions = list(assignment.exercises), assignment.questions
     else:
-        wanted = list(exercises) if exercises else [e.id for e in list_exercises()]
-        questions = []
-    entry_points = {ex_id: exercise(ex_id).entry_point for ex_id in wanted}
-    version = grader_version()
+        wanted, questions = list(exercises or []), []
+    _refuse_unknown(wanted)
     with Journal(out_dir) as journal:
         if assignment is not None:
             journal.set_meta(
@@ -218,15 +249,26 @@ def grade_folder(
             )
         isolation = plan(options.isolation)
         workers = max(1, options.workers or available_cpus())
-        say(isolation.describe())
-        from lrcourse.exercises.runner import TARGET
-
+        # The workers start now, each importing torch inside its sandbox (the longest part of
+        # the start). Meanwhile this process does its own torch work on one CPU (the checks'
+        # judges, the verdicts' first optimizer: ``_warm_verdicts``) and reads the class, so
+        # only the workers that fit on the other CPUs start at once; the rest start when the
+        # first is ready, and the self-test and the first jobs run on that one meanwhile.
         with WorkerPool(
             isolation,
             workers=workers,
-            preload=[TARGET.partition(":")[0]],
+            preload=[JOB_MODULE],
             memory_mb=options.memory_mb,
+            at_once=max(1, available_cpus() - 1),
         ) as pool:
+            say(isolation.describe())
+            from lrcourse.exercises import exercise, list_exercises
+
+            if assignment is None and not wanted:  # no ids given: every exercise
+                wanted = [e.id for e in list_exercises()]
+            entry_points = {ex_id: exercise(ex_id).entry_point for ex_id in wanted}
+            _warm_verdicts()
+            version = grader_version()
             files, notes = find_submissions(root)
             students = [s for s in sorted(files) if in_shard(s, options.shard)]
             subs = [read_submission(s, files[s], entry_points) for s in students]
@@ -307,6 +349,9 @@ def _grade(
     say: Callable[[str], None],
 ) -> list[StudentRecord]:
     records: dict[str, StudentRecord] = {}
+    from lrcourse.exercises import exercise
+    from lrcourse.exercises.source_check import plan_check
+
     planned: list[tuple[StudentRecord, str, PlannedCheck, str, str]] = []
     for sub in subs:
         status = UNREADABLE if sub.unreadable else "graded"

@@ -4,7 +4,7 @@ Public API::
 
     run_many(jobs, *, timeout, workers, isolation, memory_mb) -> list[ChildResult]
     run_in_child(target, payload, *, timeout, isolation, memory_mb) -> ChildResult
-    WorkerPool(isolation, *, workers, preload, memory_mb)   # warm workers, several runs
+    WorkerPool(isolation, *, workers, preload, memory_mb, at_once)  # warm workers, several runs
     plan(mode) -> IsolationPlan          # probe the layers; IsolationError in strict mode
     available_cpus() -> int
 

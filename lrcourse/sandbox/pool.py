@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import IO, Any
 
 from lrcourse.sandbox.cgroups import WorkerCgroup
@@ -45,8 +45,15 @@ class Worker:
     """One warm worker process and the JSON-lines conversation with it."""
 
     def __init__(
-        self, isolation: IsolationPlan, index: int, preload: Sequence[str], memory_mb: int
+        self,
+        isolation: IsolationPlan,
+        index: int,
+        preload: Sequence[str],
+        memory_mb: int,
+        spawned: Callable[[Worker], None] | None = None,
     ) -> None:
+        """Start the worker and wait for its greeting; ``spawned(self)`` is called as soon as
+        its process exists (so a closing pool can stop a worker that is still starting)."""
         self.dead = False
         self.protocol_broken = False  # a line that was not this job's answer arrived
         self._buffer = bytearray()
@@ -79,6 +86,8 @@ class Worker:
         except OSError as exc:
             self._cleanup()
             raise WorkerError(f"could not start a sandbox worker: {exc}") from exc
+        if spawned is not None:
+            spawned(self)
         hello = {
             "preload": list(preload),
             "uid": self._uid,
@@ -226,6 +235,12 @@ class Worker:
 class WorkerPool:
     """``workers`` warm workers under one isolation plan; start warming at construction.
 
+    ``at_once`` workers start immediately (default: all); the others start as soon as the
+    first one is ready. Starting a worker is seconds of CPU (torch's import), so on a machine
+    whose CPUs are also busy with the caller's own start-up, starting every worker together
+    only delays the first one; with ``at_once`` the first jobs run while the rest warm up.
+    ``run`` spreads jobs over the workers as they become ready.
+
     Use as a context manager; ``run`` may be called several times.
     """
 
@@ -236,17 +251,35 @@ class WorkerPool:
         workers: int = 1,
         preload: Sequence[str] = (),
         memory_mb: int = DEFAULT_MEMORY_MB,
+        at_once: int | None = None,
     ) -> None:
         self.plan = isolation if isinstance(isolation, IsolationPlan) else plan(isolation)
         self._memory_mb = memory_mb
         self._preload = list(preload)
         self._count = max(1, workers)
+        now = self._count if at_once is None else min(self._count, max(1, at_once))
+        self._closing = threading.Event()
+        self._spawned: list[Worker] = []  # every worker process this pool started, in order
         self._starter = ThreadPoolExecutor(max_workers=self._count)
         self._starting: list[Future[Worker]] = [
-            self._starter.submit(Worker, self.plan, i, self._preload, memory_mb)
-            for i in range(self._count)
+            self._starter.submit(self._start, i) for i in range(now)
+        ]
+        first = self._starting[0]
+        self._starting += [
+            self._starter.submit(self._start_after, first, i) for i in range(now, self._count)
         ]
         self._idle: list[Worker] = []
+
+    def _start(self, index: int) -> Worker:
+        if self._closing.is_set():
+            raise WorkerError("the pool is closing")
+        return Worker(self.plan, index, self._preload, self._memory_mb, self._spawned.append)
+
+    def _start_after(self, first: Future[Worker], index: int) -> Worker:
+        """Worker ``index``, started once ``first`` has started (or failed to)."""
+        with contextlib.suppress(Exception):
+            first.result()
+        return self._start(index)
 
     def _take(self, slot: int) -> Worker | None:
         future = self._starting[slot]
@@ -269,11 +302,28 @@ class WorkerPool:
         """
         results: list[ChildResult | None] = [None] * len(jobs)
         pending = iter(range(len(jobs)))
+        handed_out = [0]
+        taken: set[int] = set()  # slots whose starting worker this run took over
         lock = threading.Lock()
 
         def next_job() -> int | None:
             with lock:
-                return next(pending, None)
+                index = next(pending, None)
+                handed_out[0] += index is not None
+                return index
+
+        def wait_for_worker(slot: int) -> Worker | None:
+            """The slot's worker once it is ready, or None (no worker) if every job has been
+            handed out before then: a worker still starting is left for the next run."""
+            future = self._starting[slot]
+            while not future.done():
+                with lock:
+                    if handed_out[0] >= len(jobs) > 0:
+                        return None
+                wait([future], timeout=0.05)
+            with lock:
+                taken.add(slot)
+            return self._take(slot)
 
         def deliver(index: int, result: ChildResult) -> None:
             with lock:
@@ -282,7 +332,9 @@ class WorkerPool:
                     on_result(index, result)
 
         def work(slot: int) -> None:
-            worker = self._take(slot) if slot < len(self._starting) else None
+            worker = wait_for_worker(slot) if slot < len(self._starting) else None
+            if worker is None and slot < len(self._starting) and slot not in taken:
+                return  # every job is out; this slot's worker is still starting
             start_error = ""
             try:
                 while (index := next_job()) is not None:
@@ -291,7 +343,7 @@ class WorkerPool:
                     for _attempt in range(2):
                         if worker is None:
                             try:
-                                worker = Worker(self.plan, slot, self._preload, self._memory_mb)
+                                worker = self._start(slot)
                             except WorkerError as exc:
                                 start_error = str(exc)
                                 break
@@ -322,8 +374,10 @@ class WorkerPool:
         with ThreadPoolExecutor(max_workers=count) as threads:
             for future in [threads.submit(work, slot) for slot in range(count)]:
                 future.result()
-        # workers handed back to _idle are reused by the next run
-        self._starting = [_done(w) for w in self._idle] + self._starting[count:]
+        # workers handed back to _idle are reused by the next run, and so are those still
+        # starting that no slot took
+        untaken = [f for slot, f in enumerate(self._starting) if slot not in taken]
+        self._starting = [_done(w) for w in self._idle] + untaken
         self._idle = []
         return [
             r if r is not None else ChildResult("crashed", None, "lost", "", "", 0.0)
@@ -331,7 +385,13 @@ class WorkerPool:
         ]
 
     def close(self) -> None:
-        """Stop every worker."""
+        """Stop every worker, including those still starting (they are not waited for)."""
+        self._closing.set()
+        starting = [f for f in self._starting if not f.done()]
+        if starting:
+            for worker in list(self._spawned):
+                worker.dead = True
+                worker._kill()  # its start fails at once; the future then holds a WorkerError
         for future in self._starting:
             with contextlib.suppress(Exception):
                 future.result().close()
