@@ -100,10 +100,59 @@ def kernel_seconds(folder: Path, count: int) -> list[float]:
     return times
 
 
+def command_seconds(root: Path, folder: Path, out: Path) -> float:
+    """Wall time of one ``python -m lrcourse grade`` (``root``'s lrcourse) over ``folder``."""
+    import subprocess
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "lrcourse", "grade", str(folder), "--out", str(out)]
+    argv += ["--exercises", ",".join(EXERCISES)]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, cwd=out.parent, capture_output=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"lrcourse grade failed in {root}: {done.stderr[-500:]!r}")
+    return seconds
+
+
+def fixed_start(base: Path, before: Path | None, runs: int) -> list[str]:
+    """The whole command on a 2-student class, this checkout against ``before``, interleaved."""
+    folder = base / "start-class"
+    folder.mkdir()
+    for path in sorted((base / "class").glob("*.ipynb"))[:2]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    versions = [("this checkout", ROOT)] + ([("before", before)] if before else [])
+    seconds: dict[str, list[float]] = {label: [] for label, _ in versions}
+    for run in range(runs):
+        for label, root in versions if run % 2 == 0 else versions[::-1]:
+            # an older grader writes one CSV file; this one a folder (named like the file)
+            out = base / f"start-{len(seconds[label])}-{label.replace(' ', '-')}" / "grades.csv"
+            seconds[label].append(command_seconds(root, folder, out))
+    lines = [
+        "",
+        "Fixed start-up: the whole `python -m lrcourse grade` command (a fresh process: start, "
+        "imports, sandbox workers, self-test, 6 answers, the outputs, exit) on a 2-student "
+        f"class, default workers, median of {runs} interleaved runs:",
+        "",
+        "| grader | median s | runs s |",
+        "|---|---:|---:|",
+    ]
+    for label, values in seconds.items():
+        runs_text = ", ".join(f"{v:.2f}" for v in values)
+        lines.append(f"| {label} | {statistics.median(values):.2f} | {runs_text} |")
+    if before:
+        ratio = statistics.median(seconds["this checkout"]) / statistics.median(seconds["before"])
+        lines += ["", f"This checkout / before: {ratio:.2f} (before = `{before}`)."]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
     parser.add_argument("--students", type=int, nargs="+", default=[40, 100, 200])
     parser.add_argument("--kernels", type=int, default=6, help="notebooks run in kernels")
+    parser.add_argument("--before", type=Path, help="an older checkout: its fixed start-up too")
+    parser.add_argument("--start-runs", type=int, default=5, help="runs of the fixed start-up")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     from lrcourse.sandbox import IsolationError, available_cpus, plan
 
@@ -146,6 +195,7 @@ def main(argv: list[str] | None = None) -> str:
                 f"{phases['grading']:.1f} s | {kernel:.2f} s (n={len(kernels)}, "
                 f"{min(kernels):.2f}–{max(kernels):.2f}) | {kernel / per:.0f}× |"
             )
+        lines += fixed_start(base, args.before, args.start_runs)
     lines += ["", f"Load average at the end: {os.getloadavg()[0]:.2f}."]
     report = "\n".join(lines)
     print(report)

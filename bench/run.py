@@ -18,9 +18,9 @@ It prints one Markdown report (``--out FILE`` also writes it) with these section
 3. **Checks**: interactive ``lrcourse.exercise(id).check(solution)`` latency per exercise
    (``bench_check.py``).
 4. **Grading**: if ``bench/bench_grading.py`` exists, its ``main()`` is imported and called
-   with ``sys.argv`` reset to its own name; what it prints becomes the section (plus what it
-   returns, if that is a string it did not print). The CPU pinning is lifted for it, so it
-   sees the machine's real CPUs.
+   with ``sys.argv`` reset to its own name (and ``--before``, if given); what it prints
+   becomes the section (plus what it returns, if that is a string it did not print). The
+   CPU pinning is lifted for it, so it sees the machine's real CPUs.
 
 The lessons, sweeps and checks run pinned to one CPU (the benchmark process and every kernel
 it starts share one affinity mask), which is what a Binder learner gets. The report states the
@@ -161,8 +161,9 @@ def _median(values: list[float] | None) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def grading_section() -> str | None:
-    """The grading benchmark's report, when ``bench/bench_grading.py`` exists."""
+def grading_section(before: Path | None = None) -> str | None:
+    """The grading benchmark's report, when ``bench/bench_grading.py`` exists (``before`` is
+    passed on as ``--before``: its grader's fixed start-up is measured too)."""
     if not GRADING.exists():
         return None
     spec = importlib.util.spec_from_file_location("bench_grading", GRADING)
@@ -172,7 +173,7 @@ def grading_section() -> str | None:
     spec.loader.exec_module(module)
     main: Callable[[], object] = module.main
     saved_argv = sys.argv
-    sys.argv = [str(GRADING)]
+    sys.argv = [str(GRADING)] + (["--before", str(before)] if before else [])
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer):
@@ -233,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
     os.sched_setaffinity(0, old_cpus)
     if "grading" not in args.skip:
-        section = grading_section()
+        section = grading_section(args.before)
         report += [
             "## Grading",
             "",
