@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -252,14 +253,15 @@ def grade_folder(
         # The workers start now, each importing torch inside its sandbox (the longest part of
         # the start). Meanwhile this process does its own torch work on one CPU (the checks'
         # judges, the verdicts' first optimizer: ``_warm_verdicts``) and reads the class, so
-        # only the workers that fit on the other CPUs start at once; the rest start when the
-        # first is ready, and the self-test and the first jobs run on that one meanwhile.
+        # while that work is still to do, only the workers that fit on the other CPUs start at
+        # once; the rest start when the first is ready, which runs the self-test meanwhile.
+        warm = all(name in sys.modules for name in ("torch", "torch._dynamo"))
         with WorkerPool(
             isolation,
             workers=workers,
             preload=[JOB_MODULE],
             memory_mb=options.memory_mb,
-            at_once=max(1, available_cpus() - 1),
+            at_once=None if warm else max(1, available_cpus() - 1),
         ) as pool:
             say(isolation.describe())
             from lrcourse.exercises import exercise, list_exercises
