@@ -13,7 +13,8 @@ does not show it a second time) and returns it: put the call last in a cell, or
 ``display(fig)``. A ``LessonFigure`` displays itself as a PNG rendered in one pass
 (``render_png``): the inline backend's ``bbox_inches="tight"`` draws every figure twice, once
 to measure it and once to save it; here the layout engine places everything during the one
-draw. Nothing here calls ``plt.show()``.
+draw. Nothing here calls ``plt.show()``; :func:`show` gives a figure a lesson drew itself
+the same one-pass display.
 """
 
 from __future__ import annotations
@@ -59,6 +60,20 @@ def render_png(fig: Figure, dpi: float | None = None) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor="white")
     return buf.getvalue()
+
+
+def show(fig: Figure) -> None:
+    """Show a figure a lesson drew itself with ``plt.subplots``, as the library's own are shown:
+    laid out once, closed in pyplot, and displayed as a PNG rendered in one pass.
+
+    Use it where a cell would call ``plt.show()``; that goes through the inline backend, whose
+    ``bbox_inches="tight"`` draws the figure twice.
+    """
+    from IPython.display import display
+
+    _finish(fig)
+    bundle = {"image/png": render_png(fig), "text/plain": repr(fig)}
+    display(bundle, raw=True)  # type: ignore[no-untyped-call]  # IPython has no hints
 
 
 def _figure(rows: int = 1, cols: int = 1, height: float = 3.6) -> tuple[LessonFigure, Any]:

@@ -149,3 +149,18 @@ def test_log_axis_reads_in_plain_numbers() -> None:
     fig = plotting.plot_lr_schedule([[0.1], [0.001]], log=True)
     fmt = fig.axes[0].yaxis.get_major_formatter()
     assert (fmt(0.01, 0), fmt(2.0, 0)) == ("0.01", "2")
+
+
+def test_show_displays_a_lesson_drawn_figure_in_one_pass_and_closes_it(monkeypatch) -> None:
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.plot([1, 3, 2], label="a line")
+    ax.legend()
+    draws = _draws(fig, lambda: plotting.show(fig))
+    assert draws == 1  # the inline backend's tight bounding box would draw it twice
+    assert shown[0]["image/png"].startswith(b"\x89PNG")
+    assert not plt.fignum_exists(fig.number)  # the inline backend will not show it again
