@@ -100,6 +100,7 @@ def _grade(args: argparse.Namespace) -> int:
         write_outputs,
     )
     from lrcourse.autograde.assignment import AssignmentError, load_assignment
+    from lrcourse.exercises.content import UnknownExerciseError
     from lrcourse.sandbox import IsolationError
 
     exercises = args.exercises.split(",") if args.exercises else None
@@ -126,17 +127,11 @@ def _grade(args: argparse.Namespace) -> int:
     except (
         NotADirectoryError,
         PermissionError,
-        KeyError,  # lrcourse.exercises.UnknownExerciseError, checked below
+        UnknownExerciseError,
         JournalBusyError,
         IsolationError,
         SelfTestError,
     ) as exc:
-        # importing the exercises' catalog imports torch, which grade_folder does only once
-        # its sandbox workers are starting: the class is looked up here, after the fact
-        from lrcourse.exercises import UnknownExerciseError
-
-        if isinstance(exc, KeyError) and not isinstance(exc, UnknownExerciseError):
-            raise
         return _fail("grade", exc.args[0] if exc.args else exc)
     for note in results.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -192,11 +192,11 @@ def _refuse_unknown(exercise_ids: Sequence[str]) -> None:
     from lrcourse.exercises.content import content_ids
 
     known = set(content_ids())
-    for ex_id in exercise_ids:
-        if ex_id not in known:
-            from lrcourse.exercises import exercise
+    unknown = [ex_id for ex_id in exercise_ids if ex_id not in known]
+    if unknown:
+        from lrcourse.exercises import exercise
 
-            exercise(ex_id)  # raises UnknownExerciseError with the list of valid ids
+        exercise(unknown[0])  # raises UnknownExerciseError with the list of valid ids
 
 
 def _warm_verdicts() -> None:

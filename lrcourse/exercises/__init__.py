@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lrcourse.exercises.catalog import UnknownExerciseError, exercise, list_exercises
+    from lrcourse.exercises.catalog import exercise, list_exercises
+    from lrcourse.exercises.content import UnknownExerciseError
     from lrcourse.exercises.notebook_api import Exercise
     from lrcourse.exercises.source_check import check_file, check_source
 
@@ -32,7 +33,7 @@ __all__ = [
 ]
 _HOMES = {
     "Exercise": "lrcourse.exercises.notebook_api",
-    "UnknownExerciseError": "lrcourse.exercises.catalog",
+    "UnknownExerciseError": "lrcourse.exercises.content",
     "exercise": "lrcourse.exercises.catalog",
     "list_exercises": "lrcourse.exercises.catalog",
     "check_file": "lrcourse.exercises.source_check",

@@ -5,18 +5,13 @@ from __future__ import annotations
 from functools import cache
 
 from lrcourse.course_outline import exercise_order
-from lrcourse.exercises.content import content_ids, load_content
+from lrcourse.exercises.content import UnknownExerciseError, content_ids, load_content
 from lrcourse.exercises.judges import load_all
 from lrcourse.exercises.notebook_api import Exercise
 
+__all__ = ["COURSE_ORDER", "UnknownExerciseError", "exercise", "exercise_ids", "list_exercises"]
+
 COURSE_ORDER = exercise_order()
-
-
-class UnknownExerciseError(KeyError):
-    """No exercise has this id; the message lists the valid ids."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown exercise"
 
 
 def exercise_ids() -> list[str]:

@@ -27,6 +27,14 @@ class ContentError(ValueError):
     """An exercise TOML file breaks the schema."""
 
 
+class UnknownExerciseError(KeyError):
+    """No exercise has this id; the message lists the valid ids. (Defined here, with the
+    content ids and without torch, so a command line can catch it before importing torch.)"""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown exercise"
+
+
 @dataclass(frozen=True)
 class ExerciseContent:
     """The learner-facing text of one exercise.
