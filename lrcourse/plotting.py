@@ -49,10 +49,7 @@ class LessonFigure(Figure):
     """A Figure that shows itself in a notebook as a PNG rendered in a single pass."""
 
     def _ipython_display_(self, **kwargs: Any) -> None:
-        from IPython.display import display
-
-        bundle = {"image/png": render_png(self), "text/plain": repr(self)}
-        display(bundle, raw=True)  # type: ignore[no-untyped-call]  # IPython has no hints
+        _display_png(self)
 
 
 def render_png(fig: Figure, dpi: float | None = None) -> bytes:
@@ -69,9 +66,13 @@ def show(fig: Figure) -> None:
     Use it where a cell would call ``plt.show()``; that goes through the inline backend, whose
     ``bbox_inches="tight"`` draws the figure twice.
     """
+    _display_png(_finish(fig))
+
+
+def _display_png(fig: Figure) -> None:
+    """Display ``fig`` in the notebook as a PNG from :func:`render_png`."""
     from IPython.display import display
 
-    _finish(fig)
     bundle = {"image/png": render_png(fig), "text/plain": repr(fig)}
     display(bundle, raw=True)  # type: ignore[no-untyped-call]  # IPython has no hints
 

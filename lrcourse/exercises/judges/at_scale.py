@@ -19,8 +19,12 @@ from lrcourse.exercises.fixtures import (
     sgd_with_step_lr,
 )
 from lrcourse.exercises.judges import Context, judge
-from lrcourse.exercises.judges.common import STEP_ORDER_WARNING, parameter_names
-from lrcourse.exercises.observations import Observed, same_values
+from lrcourse.exercises.judges.common import (
+    differing_parameters,
+    parameter_names,
+    step_order_note,
+)
+from lrcourse.exercises.observations import Observed
 from lrcourse.exercises.observe import grad_norm
 from lrcourse.exercises.outcomes import Incorrect, NotAttempted
 from lrcourse.exercises.traces import lr, times
@@ -28,22 +32,6 @@ from lrcourse.exercises.traces import lr, times
 
 def _relatively_close(got: float, want: float, rtol: float = 1e-4) -> bool:
     return math.isfinite(got) and abs(got - want) <= rtol * abs(want) + 1e-12
-
-
-def _differing(names: list[str], got: list[Observed], want: list[list[float]]) -> list[str]:
-    """Names of the parameters whose observed values differ from ``want`` (all of them if the
-    counts differ)."""
-    if len(got) != len(want):
-        return names
-    return [n for n, g, w in zip(names, got, want, strict=True) if not same_values(g.numbers(), w)]
-
-
-def _order_warning(context: Context) -> str:
-    if context.warned(STEP_ORDER_WARNING):
-        return (
-            " (torch warned: *Detected call of `lr_scheduler.step()` before `optimizer.step()`*)."
-        )
-    return "."
 
 
 # ---- accumulation-loop -------------------------------------------------------------------
@@ -135,7 +123,9 @@ def accumulation_loop(spec: Spec, observed: Observed, context: Context) -> str:
             f"At the first optimizer step its norm is {ratio:.4g}× the norm of the gradient of "
             f"the mean loss over the first {accum} micro-batches (1× expected).",
         )
-    off = _differing(parameter_names(build_model(spec)), observed["final"].items(), want_final)
+    off = differing_parameters(
+        parameter_names(build_model(spec)), observed["final"].items(), want_final
+    )
     if off:
         raise Incorrect(
             "The call order and the first gradient are right, but the final parameters differ "
@@ -263,7 +253,7 @@ def _judge_scheduler(
         raise Incorrect(
             "The scheduler is stepped before the optimizer",
             "The first `scheduler.step()` comes before the first `optimizer.step()`, so the "
-            "schedule's first lr is never used" + _order_warning(context),
+            "schedule's first lr is never used" + step_order_note(context),
             [f"lr of the first optimizer step: {shown} (the schedule starts at {lr(base_lr)})"],
         )
 
@@ -329,25 +319,25 @@ def amp_clip_step(spec: Spec, observed: Observed, context: Context) -> str:
     overflow, count = int(spec["overflow"]), int(spec["batches"])
     if len(calls) != count:
         raise Incorrect(f"The check made {count} calls but observed {len(calls)}")
-    initial = flat_parameters(build_model(spec))
+    model = build_model(spec)
+    names, initial = parameter_names(model), flat_parameters(model)
     if all(
         c["returned"].value == "none"
         and not c["step_lrs"].items()
         and c["scheduler_steps"].integer() == 0
-        and not _differing([""] * len(initial), c["params"].items(), initial)
+        and not differing_parameters(names, c["params"].items(), initial)
         for c in calls
     ):
         raise NotAttempted("Not attempted yet", "`amp_step` returned `None` and changed nothing.")
     _judge_amp_calls(calls, spec, overflow, context)
     want = _reference_amp(spec)
-    names = parameter_names(build_model(spec))
     # Call by call: while the parameters so far match, each call's norm is comparable.
     for index, (call, expected) in enumerate(zip(calls, want, strict=True)):
         if index != overflow:  # an overflowing gradient's norm is inf or nan; any will do
             _judge_amp_norm(index, call["returned"], expected, spec)
         params = expected["params"]
         assert isinstance(params, list)
-        off = _differing(names, call["params"].items(), params)
+        off = differing_parameters(names, call["params"].items(), params)
         if not off:
             continue
         for variant, title, message in (
@@ -366,7 +356,7 @@ def amp_clip_step(spec: Spec, observed: Observed, context: Context) -> str:
         ):
             other = _reference_amp(spec, variant)[index]["params"]
             assert isinstance(other, list)
-            if not _differing(names, call["params"].items(), other):
+            if not differing_parameters(names, call["params"].items(), other):
                 raise Incorrect(title, message, [f"call {index}: `{n}` differs" for n in off[:3]])
         raise Incorrect(
             f"The parameters first differ from a reference run after call {index}",
@@ -431,7 +421,7 @@ def _judge_amp_calls(
         raise Incorrect(
             "The scheduler is stepped before the optimizer",
             "`scheduler.step()` runs before `scaler.step(optimizer)`, so the schedule's first "
-            "lr is never used" + _order_warning(context),
+            "lr is never used" + step_order_note(context),
             [f"lr of the first step: {lr(first[0].number())} (the schedule starts at {lr(base)})"],
         )
 

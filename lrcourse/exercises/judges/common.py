@@ -10,6 +10,7 @@ from typing import Any
 from torch import nn
 
 from lrcourse.exercises.fixtures import Spec, build_batches, build_model
+from lrcourse.exercises.judges import Context
 from lrcourse.exercises.observations import Observed, same_values
 from lrcourse.exercises.observe import train_and_record
 from lrcourse.exercises.outcomes import Incorrect, NotAttempted
@@ -18,6 +19,26 @@ from lrcourse.exercises.traces import close, lr
 Groups = list[dict[str, Observed]]
 # the warning torch gives when a scheduler steps before its optimizer
 STEP_ORDER_WARNING = "before `optimizer.step()`"
+
+
+def step_order_note(context: Context) -> str:
+    """How a "scheduler stepped before the optimizer" message ends: quoting torch's warning
+    when the learner's code raised it."""
+    if context.warned(STEP_ORDER_WARNING):
+        return (
+            " (torch warned: *Detected call of `lr_scheduler.step()` before `optimizer.step()`*)."
+        )
+    return "."
+
+
+def differing_parameters(
+    names: list[str], got: list[Observed], want: list[list[float]]
+) -> list[str]:
+    """Names of the parameters whose observed values differ from ``want`` (all of them when
+    the counts differ)."""
+    if len(got) != len(want):
+        return names
+    return [n for n, g, w in zip(names, got, want, strict=True) if not same_values(g.numbers(), w)]
 
 
 def require_returned(observed: Observed, what: str, expected: str) -> str:

@@ -16,12 +16,13 @@ from lrcourse.exercises.fixtures import (
 )
 from lrcourse.exercises.judges import Context, judge
 from lrcourse.exercises.judges.common import (
-    STEP_ORDER_WARNING,
+    differing_parameters,
     initial_parameters,
     parameter_names,
     require_returned,
+    step_order_note,
 )
-from lrcourse.exercises.observations import Observed, same_values
+from lrcourse.exercises.observations import Observed
 from lrcourse.exercises.outcomes import Incorrect, NotAttempted
 from lrcourse.exercises.traces import close, lr, times
 
@@ -59,12 +60,8 @@ def training_loop(spec: Spec, observed: Observed, context: Context) -> str:
         raise NotAttempted("Not attempted yet", "`fit` returned without touching the model.")
     _diagnose_calls(events, epochs, count, context)
     names = parameter_names(build_model(spec))
-    final = observed["final"].items()
-    want = _reference_fit(spec)
-    off = [
-        n for n, g, w in zip(names, final, want, strict=False) if not same_values(g.numbers(), w)
-    ]
-    if off or len(final) != len(want):
+    off = differing_parameters(names, observed["final"].items(), _reference_fit(spec))
+    if off:
         raise Incorrect(
             "The call order looks right, but the final parameters differ from a reference run",
             "Use each (x, y) batch once per epoch, compute `loss = loss_fn(model(x), y)`, and "
@@ -115,19 +112,12 @@ def _diagnose_calls(
             f"`scheduler.step()` ran {times(scheds)}; expected once per epoch ({epochs})"
         )
     if names.index("sched") < names.index("step"):
-        warned = context.warned(STEP_ORDER_WARNING)
         first = steps[0]["lrs"].items()
         shown = lr(first[0].number()) if first and first[0].is_number() else "?"
         raise Incorrect(
             "The scheduler is stepped before the optimizer",
             "`scheduler.step()` runs before the epoch's `optimizer.step()` calls, so the first "
-            "lr of the schedule is skipped"
-            + (
-                " (torch warned: *Detected call of `lr_scheduler.step()` before "
-                "`optimizer.step()`*)."
-                if warned
-                else "."
-            ),
+            "lr of the schedule is skipped" + step_order_note(context),
             [f"lr used in epoch 0: {shown}"],
         )
 
